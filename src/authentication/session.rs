@@ -1,0 +1,101 @@
+//! Staff sessions, in memory only. An investigator's session holds the unwrapped desk key;
+//! it is dropped (and so zeroized) at logout, on idle timeout and at the absolute limit (P5).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::crypto::DeskSecretKey;
+use crate::store::staff::Role;
+
+pub const IDLE_LIMIT: Duration = Duration::from_secs(30 * 60);
+pub const ABSOLUTE_LIMIT: Duration = Duration::from_secs(12 * 3600);
+pub const COOKIE: &str = "jianfu_staff";
+
+/// One signed-in staff member.
+pub struct Session {
+    pub staff_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub csrf: String,
+    pub desk: Option<DeskSecretKey>,
+    created: Instant,
+    last_seen: Mutex<Instant>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("staff_id", &self.staff_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sessions by SHA-256 of their cookie value: the store never holds a usable cookie.
+#[derive(Default)]
+pub struct SessionStore {
+    sessions: Mutex<HashMap<[u8; 32], Arc<Session>>>,
+}
+
+fn key_of(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+impl SessionStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Arc<Session>>> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a session; returns the cookie value.
+    pub fn start(
+        &self,
+        staff_id: i64,
+        username: String,
+        role: Role,
+        desk: Option<DeskSecretKey>,
+    ) -> String {
+        let token = random_token();
+        let now = Instant::now();
+        let session = Session {
+            staff_id,
+            username,
+            role,
+            csrf: random_token(),
+            desk,
+            created: now,
+            last_seen: Mutex::new(now),
+        };
+        self.lock().insert(key_of(&token), Arc::new(session));
+        token
+    }
+
+    /// The live session for a cookie value, refreshing its idle timer.
+    pub fn get(&self, token: &str) -> Option<Arc<Session>> {
+        let now = Instant::now();
+        let mut sessions = self.lock();
+        sessions.retain(|_, s| live(s, now));
+        let s = sessions.get(&key_of(token))?;
+        *s.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = now;
+        Some(s.clone())
+    }
+
+    pub fn end(&self, token: &str) {
+        self.lock().remove(&key_of(token));
+    }
+}
+
+fn live(s: &Session, now: Instant) -> bool {
+    let last_seen = *s.last_seen.lock().unwrap_or_else(|e| e.into_inner());
+    now.duration_since(last_seen) < IDLE_LIMIT && now.duration_since(s.created) < ABSOLUTE_LIMIT
+}

@@ -1,0 +1,236 @@
+//! The `jianfu` command line (SPEC §3.1). Each command is a small function over the library;
+//! errors become one line on stderr and a non-zero exit, never a panic trace.
+
+mod backup;
+mod csv;
+mod password_input;
+mod poster;
+mod reports;
+mod serve;
+mod tokens;
+mod user;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::accounts::AccountError;
+use crate::configuration::ConfigError;
+use crate::datadir::DataDirError;
+use crate::desk::DeskError;
+use crate::startup::StartupError;
+use crate::store::StoreError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jianfu",
+    version,
+    about = "减负码: anonymous burden reports (serve with no command)"
+)]
+pub struct Cli {
+    /// The data dir: database, key files, jianfu.toml.
+    #[arg(long, global = true, env = "JIANFU_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// A configuration file instead of DATA_DIR/jianfu.toml.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (initializes a fresh data dir on first run).
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Create the data dir: database and server keys. Refuses to overwrite.
+    Init,
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Card batches (减负凭证).
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// The QR poster for the entry URL.
+    Poster {
+        #[arg(long)]
+        out: PathBuf,
+        /// The URL to encode [default: public_url].
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Released reports.
+    #[command(subcommand)]
+    Reports(ReportsCommand),
+    /// A consistent online copy of the database.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff account.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from the first line of stdin (and the grantor's from the second).
+        #[arg(long)]
+        password_stdin: bool,
+        /// An existing investigator who grants the desk key to the new investigator.
+        #[arg(long, value_name = "V")]
+        grant_from: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Investigator,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Issue a batch of cards and print their codes (shown this once only).
+    Issue {
+        #[arg(long)]
+        count: u32,
+        #[arg(long)]
+        label: String,
+        /// Last day the cards may be used (YYYY-MM-DD).
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long, value_enum, default_value = "txt")]
+        format: CardFormat,
+        /// Write to FILE instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List batches: issued, expiry, revoked.
+    List,
+    /// Revoke all unused cards of a batch.
+    Revoke {
+        #[arg(long)]
+        batch: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CardFormat {
+    Txt,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// Decrypt and print released reports.
+    Export {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+/// Why a command failed; printed as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Desk(#[from] DeskError),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl CliError {
+    pub fn io(path: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> CliError {
+        let path = path.to_string();
+        move |source| CliError::Io { path, source }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let dir = cli.data_dir.as_path();
+    let config = cli.config.as_deref();
+    match cli.command.unwrap_or(Command::Serve { bind: None }) {
+        Command::Serve { bind } => serve::run(dir, config, bind.as_deref()),
+        Command::Init => serve::init(dir),
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            password_stdin,
+            grant_from,
+        }) => user::add(
+            dir,
+            config,
+            &username,
+            role,
+            password_stdin,
+            grant_from.as_deref(),
+        ),
+        Command::Tokens(TokensCommand::Issue {
+            count,
+            label,
+            expires,
+            format,
+            out,
+        }) => tokens::issue(
+            dir,
+            config,
+            count,
+            &label,
+            expires.as_deref(),
+            format,
+            out.as_deref(),
+        ),
+        Command::Tokens(TokensCommand::List) => tokens::list(dir, config),
+        Command::Tokens(TokensCommand::Revoke { batch }) => tokens::revoke(dir, config, batch),
+        Command::Poster { out, url } => poster::run(dir, config, &out, url.as_deref()),
+        Command::Reports(ReportsCommand::Export {
+            username,
+            password_stdin,
+            format,
+        }) => reports::export(dir, config, &username, password_stdin, format),
+        Command::Backup { out } => backup::run(dir, config, &out),
+    }
+}
+
+/// Opens the data dir with the settings (the example key only in a development run).
+fn open(
+    dir: &std::path::Path,
+    config: Option<&std::path::Path>,
+) -> Result<(crate::configuration::Settings, crate::datadir::DataDir), CliError> {
+    let settings = crate::configuration::Settings::load(dir, config, None)?;
+    let data = crate::datadir::open(dir, settings.dev)?;
+    Ok((settings, data))
+}

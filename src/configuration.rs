@@ -1,0 +1,285 @@
+//! Typed settings: `DIR/jianfu.toml` (or `--config FILE`), then `JIANFU_<KEY>` environment
+//! overrides with `.` written as `_`, validated once at start-up (SPEC §3.1).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("setting `{key}` is not valid: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// The settings the service runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The entry URL printed on posters and cards, without a trailing slash.
+    pub public_url: String,
+    /// Whether `public_url` was configured; if not, it follows the address actually bound.
+    pub public_url_set: bool,
+    pub bind: SocketAddr,
+    pub pool: PoolSettings,
+    pub retention_days: u32,
+    /// A development run may use the example key files from `keys-example/`.
+    pub dev: bool,
+    /// Failed card attempts from one address (a keyed hash of its /24 or /64, in memory only)
+    /// within ten minutes before `/report` answers 429.
+    pub report_attempts: u32,
+}
+
+/// When the pending pool is released (SPEC P3).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub release_every: Duration,
+    pub release_at: NaiveTime,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    public_url: Option<String>,
+    bind: Option<String>,
+    retention_days: Option<u32>,
+    dev: Option<bool>,
+    report_attempts: Option<u32>,
+    #[serde(default)]
+    pool: FilePool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePool {
+    release_every: Option<String>,
+    release_at: Option<String>,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Settings {
+    /// Loads `config` if given, else `data_dir/jianfu.toml` if it exists, then applies the
+    /// environment, then `bind_override` (the `--bind` flag).
+    pub fn load(
+        data_dir: &Path,
+        config: Option<&Path>,
+        bind_override: Option<&str>,
+    ) -> Result<Settings, ConfigError> {
+        Self::load_with_env(data_dir, config, bind_override, |k| std::env::var(k).ok())
+    }
+
+    fn load_with_env(
+        data_dir: &Path,
+        config: Option<&Path>,
+        bind_override: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let default_path = data_dir.join("jianfu.toml");
+        let path = match config {
+            Some(p) => Some(p.to_path_buf()),
+            None if default_path.exists() => Some(default_path),
+            None => None,
+        };
+        let file = match &path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str::<FileSettings>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.clone(),
+                    message: e.message().to_string(),
+                })?
+            }
+            None => FileSettings::default(),
+        };
+
+        let bind_text = bind_override
+            .map(str::to_string)
+            .or_else(|| env("JIANFU_BIND"))
+            .or(file.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.to_string());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "bind",
+            message: format!("`{bind_text}` is not an address like 127.0.0.1:8080"),
+        })?;
+
+        let configured_url = env("JIANFU_PUBLIC_URL").or(file.public_url);
+        let public_url_set = configured_url.is_some();
+        let public_url = configured_url.unwrap_or_else(|| format!("http://{bind}"));
+        let public_url = parse_public_url(&public_url)?;
+
+        let every = env("JIANFU_POOL_RELEASE_EVERY")
+            .or(file.pool.release_every)
+            .unwrap_or_else(|| "24h".into());
+        let release_every = parse_duration(&every).map_err(|message| ConfigError::Invalid {
+            key: "pool.release_every",
+            message,
+        })?;
+        let at = env("JIANFU_POOL_RELEASE_AT")
+            .or(file.pool.release_at)
+            .unwrap_or_else(|| "09:00".into());
+        let release_at =
+            NaiveTime::parse_from_str(&at, "%H:%M").map_err(|_| ConfigError::Invalid {
+                key: "pool.release_at",
+                message: format!("`{at}` is not a time of day like 09:00"),
+            })?;
+
+        let retention_days = parse_env_number(&env, "JIANFU_RETENTION_DAYS", "retention_days")?
+            .or(file.retention_days)
+            .unwrap_or(365);
+        if retention_days == 0 {
+            return Err(ConfigError::Invalid {
+                key: "retention_days",
+                message: "must be at least 1".into(),
+            });
+        }
+        let report_attempts = parse_env_number(&env, "JIANFU_REPORT_ATTEMPTS", "report_attempts")?
+            .or(file.report_attempts)
+            .unwrap_or(20);
+        let dev = match env("JIANFU_DEV") {
+            Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
+            None => file.dev.unwrap_or(false),
+        };
+
+        Ok(Settings {
+            public_url,
+            public_url_set,
+            bind,
+            pool: PoolSettings {
+                release_every,
+                release_at,
+            },
+            retention_days,
+            dev,
+            report_attempts,
+        })
+    }
+
+    /// Whether the session cookie must carry `Secure` (SPEC §3.3).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn parse_env_number(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &str,
+    key: &'static str,
+) -> Result<Option<u32>, ConfigError> {
+    env(var)
+        .map(|v| {
+            v.trim().parse::<u32>().map_err(|_| ConfigError::Invalid {
+                key,
+                message: format!("`{v}` is not a whole number"),
+            })
+        })
+        .transpose()
+}
+
+fn parse_public_url(url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let ok = (trimmed.starts_with("http://") || trimmed.starts_with("https://"))
+        && trimmed.split("://").nth(1).is_some_and(|h| !h.is_empty())
+        && !trimmed.contains(char::is_whitespace);
+    if ok {
+        Ok(trimmed.to_string())
+    } else {
+        Err(ConfigError::Invalid {
+            key: "public_url",
+            message: format!("`{url}` is not an http:// or https:// address"),
+        })
+    }
+}
+
+/// Parses durations such as `1s`, `90s`, `15m`, `24h`, `7d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 1s, 15m, 24h or 7d"))?;
+    let secs = match unit.trim() {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => {
+            return Err(format!(
+                "`{text}` is not a duration like 1s, 15m, 24h or 7d"
+            ))
+        }
+    };
+    if secs == 0 {
+        return Err("a release period must be at least 1s".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = std::env::temp_dir().join("jianfu-config-test-none");
+        Settings::load_with_env(&dir, None, None, |k| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_release_daily_at_nine() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.pool.release_every, Duration::from_secs(86_400));
+        assert_eq!(s.pool.release_at, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(s.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.retention_days, 365);
+    }
+
+    #[test]
+    fn environment_overrides_with_dots_as_underscores() {
+        let s = load(&[
+            ("JIANFU_POOL_RELEASE_EVERY", "1s"),
+            ("JIANFU_PUBLIC_URL", "https://jf.example.org/"),
+        ])
+        .unwrap();
+        assert_eq!(s.pool.release_every, Duration::from_secs(1));
+        assert_eq!(s.public_url, "https://jf.example.org");
+        assert!(s.is_https());
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = load(&[("JIANFU_POOL_RELEASE_AT", "9 o'clock")]).unwrap_err();
+        assert!(e.to_string().contains("pool.release_at"));
+        let e = load(&[("JIANFU_POOL_RELEASE_EVERY", "0s")]).unwrap_err();
+        assert!(e.to_string().contains("pool.release_every"));
+        let e = load(&[("JIANFU_PUBLIC_URL", "jf.example.org")]).unwrap_err();
+        assert!(e.to_string().contains("public_url"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+    }
+}

@@ -1,0 +1,118 @@
+//! Sealed boxes to the desk public key (P5), ECIES-style: an ephemeral X25519 key agreement
+//! (RFC 7748), HKDF-SHA256 (RFC 5869) bound to both public keys, and ChaCha20-Poly1305
+//! (RFC 8439). Each ephemeral key seals exactly one message, so, as in age, the AEAD key is
+//! never reused and the fixed zero nonce is safe.
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hkdf::Hkdf;
+use rand::{CryptoRng, RngCore};
+use sha2::Sha256;
+use x25519_dalek::{EphemeralSecret, PublicKey};
+use zeroize::Zeroizing;
+
+use super::{padding, CryptoError, DeskPublicKey, DeskSecretKey};
+
+const INFO: &[u8] = b"jianfu report seal v1";
+const EPHEMERAL_LEN: usize = 32;
+
+/// Pads and seals `plaintext` to `recipient`: `ephemeral public key || ciphertext`.
+pub fn seal<R: RngCore + CryptoRng>(
+    recipient: &DeskPublicKey,
+    plaintext: &[u8],
+    rng: &mut R,
+) -> Vec<u8> {
+    let ephemeral = EphemeralSecret::random_from_rng(rng);
+    let ephemeral_public = PublicKey::from(&ephemeral);
+    let shared = ephemeral.diffie_hellman(&recipient.0);
+    let key = derive_key(
+        shared.as_bytes(),
+        ephemeral_public.as_bytes(),
+        recipient.as_bytes(),
+    );
+    let padded = padding::pad(plaintext);
+    let ciphertext = ChaCha20Poly1305::new(Key::from_slice(key.as_ref()))
+        .encrypt(Nonce::from_slice(&[0u8; 12]), padded.as_slice())
+        // Invariant: ChaCha20-Poly1305 fails only past 256 GiB; a report is at most 64 KiB.
+        .expect("plaintext within the AEAD's length limit");
+    let mut out = Vec::with_capacity(EPHEMERAL_LEN + ciphertext.len());
+    out.extend_from_slice(ephemeral_public.as_bytes());
+    out.extend_from_slice(&ciphertext);
+    out
+}
+
+/// Opens a sealed box with the desk secret key; returns the unpadded plaintext.
+pub fn open(secret: &DeskSecretKey, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if sealed.len() < EPHEMERAL_LEN + 16 {
+        return Err(CryptoError::Malformed);
+    }
+    let (eph, ciphertext) = sealed.split_at(EPHEMERAL_LEN);
+    let eph: [u8; 32] = eph.try_into().map_err(|_| CryptoError::Malformed)?;
+    let ephemeral_public = PublicKey::from(eph);
+    let shared = secret.expose().diffie_hellman(&ephemeral_public);
+    if !shared.was_contributory() {
+        return Err(CryptoError::Malformed);
+    }
+    let recipient = secret.public_key();
+    let key = derive_key(shared.as_bytes(), &eph, recipient.as_bytes());
+    let padded = Zeroizing::new(
+        ChaCha20Poly1305::new(Key::from_slice(key.as_ref()))
+            .decrypt(Nonce::from_slice(&[0u8; 12]), ciphertext)
+            .map_err(|_| CryptoError::Decrypt)?,
+    );
+    Ok(Zeroizing::new(padding::unpad(&padded)?.to_vec()))
+}
+
+fn derive_key(
+    shared: &[u8; 32],
+    ephemeral: &[u8; 32],
+    recipient: &[u8; 32],
+) -> Zeroizing<[u8; 32]> {
+    let mut salt = [0u8; 64];
+    salt[..32].copy_from_slice(ephemeral);
+    salt[32..].copy_from_slice(recipient);
+    let mut key = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(&salt), shared)
+        .expand(INFO, key.as_mut())
+        // Invariant: 32 bytes is far below HKDF-SHA256's 8160-byte output limit.
+        .expect("HKDF output length is valid");
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DeskKeyPair;
+    use rand::rngs::OsRng;
+
+    #[test]
+    fn seal_then_open() {
+        let desk = DeskKeyPair::generate(&mut OsRng);
+        let sealed = seal(&desk.public, "口头布置".as_bytes(), &mut OsRng);
+        assert_eq!(sealed.len(), 32 + 1024 + 16);
+        assert_eq!(
+            open(&desk.secret, &sealed).unwrap().as_slice(),
+            "口头布置".as_bytes()
+        );
+    }
+
+    #[test]
+    fn another_key_or_a_flipped_bit_fails() {
+        let desk = DeskKeyPair::generate(&mut OsRng);
+        let other = DeskKeyPair::generate(&mut OsRng);
+        let mut sealed = seal(&desk.public, b"report", &mut OsRng);
+        assert!(open(&other.secret, &sealed).is_err());
+        sealed[40] ^= 1;
+        assert!(open(&desk.secret, &sealed).is_err());
+        assert!(open(&desk.secret, &sealed[..20]).is_err());
+    }
+
+    #[test]
+    fn same_plaintext_seals_differently() {
+        let desk = DeskKeyPair::generate(&mut OsRng);
+        assert_ne!(
+            seal(&desk.public, b"x", &mut OsRng),
+            seal(&desk.public, b"x", &mut OsRng)
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Secret types: zeroized on drop, never printed by `Debug`, exposed at the line that uses them.
+
+use rand::{CryptoRng, RngCore};
+use x25519_dalek::{PublicKey, StaticSecret};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// The investigation desk's X25519 private key, unwrapped only in memory for a session (P5).
+#[derive(Clone)]
+pub struct DeskSecretKey(StaticSecret);
+
+impl DeskSecretKey {
+    pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> DeskSecretKey {
+        DeskSecretKey(StaticSecret::from(*bytes))
+    }
+
+    /// The raw key, for wrapping.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.0.to_bytes())
+    }
+
+    pub fn public_key(&self) -> DeskPublicKey {
+        DeskPublicKey(PublicKey::from(&self.0))
+    }
+
+    pub(crate) fn expose(&self) -> &StaticSecret {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DeskSecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeskSecretKey(..)")
+    }
+}
+
+/// The desk's public key: all the submit path holds (P5).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DeskPublicKey(pub(crate) PublicKey);
+
+impl DeskPublicKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> DeskPublicKey {
+        DeskPublicKey(PublicKey::from(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for DeskPublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeskPublicKey({})", hex::encode(&self.as_bytes()[..4]))
+    }
+}
+
+/// A freshly generated desk key pair.
+pub struct DeskKeyPair {
+    pub secret: DeskSecretKey,
+    pub public: DeskPublicKey,
+}
+
+impl DeskKeyPair {
+    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> DeskKeyPair {
+        let secret = DeskSecretKey(StaticSecret::random_from_rng(rng));
+        let public = secret.public_key();
+        DeskKeyPair { secret, public }
+    }
+}
+
+/// The printed recovery code: 128 random bits, shown once, never stored.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct RecoveryCode(String);
+
+impl RecoveryCode {
+    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> RecoveryCode {
+        let mut bytes = Zeroizing::new([0u8; 16]);
+        rng.fill_bytes(bytes.as_mut());
+        let hex = Zeroizing::new(hex::encode_upper(bytes.as_ref()));
+        let grouped: Vec<&str> = (0..8).map(|i| &hex[i * 4..i * 4 + 4]).collect();
+        RecoveryCode(grouped.join("-"))
+    }
+
+    /// Accepts the code with or without hyphens and spaces, in any case.
+    pub fn parse(text: &str) -> Option<RecoveryCode> {
+        let clean: Zeroizing<String> = Zeroizing::new(
+            text.chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .map(|c| c.to_ascii_uppercase())
+                .collect(),
+        );
+        if clean.len() != 32 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let grouped: Vec<&str> = (0..8).map(|i| &clean[i * 4..i * 4 + 4]).collect();
+        Some(RecoveryCode(grouped.join("-")))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCode(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::OsRng;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let pair = DeskKeyPair::generate(&mut OsRng);
+        let hex = hex::encode(pair.secret.to_bytes().as_ref());
+        assert!(!format!("{:?}", pair.secret).contains(&hex[..8]));
+        let code = RecoveryCode::generate(&mut OsRng);
+        assert_eq!(format!("{code:?}"), "RecoveryCode(..)");
+    }
+
+    #[test]
+    fn recovery_code_parses_loosely() {
+        let code = RecoveryCode::generate(&mut OsRng);
+        let typed = code.expose().replace('-', " ").to_lowercase();
+        assert_eq!(RecoveryCode::parse(&typed).unwrap().expose(), code.expose());
+        assert!(RecoveryCode::parse("1234").is_none());
+    }
+}

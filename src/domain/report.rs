@@ -1,0 +1,241 @@
+//! A report as the form sends it (`RawReport`, kept verbatim so nothing typed is lost) and as
+//! it is sealed (`Report`, every field parsed).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::{CardCode, Category, Channel, Listed, Month};
+
+/// The longest account accepted, in characters (SPEC §3.2).
+pub const BODY_MAX_CHARS: usize = 5000;
+const BODY_MIN_CHARS: usize = 5;
+const NAME_MAX_CHARS: usize = 60;
+
+/// The form exactly as submitted. Zeroized on drop: it holds the card code.
+#[derive(Default, Clone, Serialize, Zeroize, ZeroizeOnDrop)]
+pub struct RawReport {
+    pub token: String,
+    pub category: String,
+    pub channel: String,
+    pub department: String,
+    pub township: String,
+    pub occurred: String,
+    pub listed: String,
+    pub body: String,
+    pub confirm: bool,
+}
+
+impl std::fmt::Debug for RawReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // P4: reporter input never reaches a log.
+        f.write_str("RawReport(..)")
+    }
+}
+
+impl RawReport {
+    /// Decodes `application/x-www-form-urlencoded`. Never fails: unknown fields are
+    /// ignored, invalid UTF-8 is replaced, and a repeated field keeps its last value.
+    pub fn from_form(bytes: &[u8]) -> RawReport {
+        let mut raw = RawReport::default();
+        for (k, v) in form_urlencoded::parse(bytes) {
+            let slot = match k.as_ref() {
+                "token" => &mut raw.token,
+                "category" => &mut raw.category,
+                "channel" => &mut raw.channel,
+                "department" => &mut raw.department,
+                "township" => &mut raw.township,
+                "occurred" => &mut raw.occurred,
+                "listed" => &mut raw.listed,
+                "body" => &mut raw.body,
+                "confirm" => {
+                    raw.confirm = v == "1";
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.zeroize();
+            *slot = v.into_owned();
+        }
+        // Browsers send CRLF; count and store what the reporter sees.
+        if raw.body.contains('\r') {
+            raw.body = raw.body.replace("\r\n", "\n").replace('\r', "\n");
+        }
+        raw
+    }
+
+    /// Parses every field, collecting a message per bad field.
+    pub fn parse(&self, today: chrono::NaiveDate) -> Result<(CardCode, Report), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let token = CardCode::parse(&self.token)
+            .map_err(|e| errors.add("token", e.message()))
+            .ok();
+        let category = Category::parse(&self.category)
+            .ok_or(())
+            .map_err(|_| errors.add("category", "请选择事项类别。"))
+            .ok();
+        let channel = Channel::parse(&self.channel)
+            .ok_or(())
+            .map_err(|_| errors.add("channel", "请选择布置方式。"))
+            .ok();
+        let listed = Listed::parse(&self.listed)
+            .ok_or(())
+            .map_err(|_| errors.add("listed", "请选择是否在准入清单内（不清楚也可以）。"))
+            .ok();
+        let occurred = Month::parse(&self.occurred, today)
+            .map_err(|m| errors.add("occurred", m))
+            .ok();
+        let department = self.department.trim();
+        if department.is_empty() {
+            errors.add("department", "请填写布置任务的部门。");
+        } else if department.chars().count() > NAME_MAX_CHARS {
+            errors.add("department", "部门名称太长了（最多 60 字）。");
+        }
+        let township = self.township.trim();
+        if township.chars().count() > NAME_MAX_CHARS {
+            errors.add("township", "乡镇（街道）名称太长了（最多 60 字）。");
+        }
+        let body = self.body.trim();
+        let body_chars = body.chars().count();
+        if body_chars < BODY_MIN_CHARS {
+            errors.add("body", "请写下发生了什么（至少几句话）。");
+        } else if body_chars > BODY_MAX_CHARS {
+            errors.add(
+                "body",
+                &format!("内容太长了：{body_chars} 字，最多 {BODY_MAX_CHARS} 字。"),
+            );
+        }
+        match (token, category, channel, listed, occurred) {
+            (Some(token), Some(category), Some(channel), Some(listed), Some(occurred))
+                if errors.is_empty() =>
+            {
+                Ok((
+                    token,
+                    Report {
+                        category,
+                        channel,
+                        department: department.to_string(),
+                        township: township.to_string(),
+                        occurred,
+                        listed,
+                        body: body.to_string(),
+                    },
+                ))
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A complete, valid report: what is sealed to the desk key.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Report {
+    pub category: Category,
+    pub channel: Channel,
+    pub department: String,
+    pub township: String,
+    pub occurred: Month,
+    pub listed: Listed,
+    pub body: String,
+}
+
+impl std::fmt::Debug for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Report(..)")
+    }
+}
+
+impl Drop for Report {
+    fn drop(&mut self) {
+        self.department.zeroize();
+        self.township.zeroize();
+        self.body.zeroize();
+    }
+}
+
+/// A message per field, shown beside it.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FieldErrors(BTreeMap<&'static str, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, message: &str) {
+        self.0.entry(field).or_insert_with(|| message.to_string());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::OsRng;
+
+    fn today() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    fn form(token: &str) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", token)
+            .append_pair("category", "certificate")
+            .append_pair("channel", "chat_group")
+            .append_pair("department", "县民政局")
+            .append_pair("occurred", "2026-10")
+            .append_pair("listed", "no")
+            .append_pair("body", "要求每户开具生活困难证明。\r\n第二行")
+            .finish()
+    }
+
+    #[test]
+    fn a_complete_form_parses() {
+        let code = CardCode::generate(&mut OsRng);
+        let raw = RawReport::from_form(form(&code.grouped()).as_bytes());
+        let (card, report) = raw.parse(today()).unwrap();
+        assert_eq!(card.normalized(), code.normalized());
+        assert_eq!(report.category, Category::Certificate);
+        assert_eq!(report.body, "要求每户开具生活困难证明。\n第二行");
+        assert_eq!(report.township, "");
+    }
+
+    #[test]
+    fn every_bad_field_gets_its_own_message() {
+        let raw = RawReport::from_form(b"category=nope&occurred=2030-01&body=x");
+        let errors = raw.parse(today()).err().unwrap();
+        for field in [
+            "token",
+            "category",
+            "channel",
+            "department",
+            "occurred",
+            "listed",
+            "body",
+        ] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+        assert!(errors.get("township").is_none());
+    }
+
+    #[test]
+    fn body_limit_counts_characters_not_bytes() {
+        let code = CardCode::generate(&mut OsRng);
+        let mut raw = RawReport::from_form(form(&code.grouped()).as_bytes());
+        raw.body = "减".repeat(BODY_MAX_CHARS);
+        assert!(raw.parse(today()).is_ok());
+        raw.body.push('负');
+        assert!(raw.parse(today()).err().unwrap().get("body").is_some());
+    }
+
+    #[test]
+    fn malformed_bytes_never_panic() {
+        let raw = RawReport::from_form(b"body=%ff%fe&token=%&&=&confirm=1");
+        assert!(raw.confirm);
+        assert!(raw.parse(today()).is_err());
+    }
+}

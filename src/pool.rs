@@ -1,0 +1,84 @@
+//! P3: the pending pool is released on a schedule — every `pool.release_every`, anchored at
+//! `pool.release_at` local time — never at the moment a report is filed.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
+
+use crate::configuration::PoolSettings;
+use crate::store::writer::Writer;
+
+/// The first release time strictly after `now`.
+pub fn next_release(settings: &PoolSettings, now: NaiveDateTime) -> NaiveDateTime {
+    let anchor = now.date().and_time(settings.release_at);
+    let every = settings.release_every.as_millis().max(1) as i64;
+    let since = (now - anchor).num_milliseconds();
+    let k = since.div_euclid(every) + 1;
+    anchor + chrono::Duration::milliseconds(k * every)
+}
+
+fn local(naive: NaiveDateTime) -> DateTime<Local> {
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .unwrap_or_else(|| Local.from_utc_datetime(&naive))
+}
+
+/// Runs forever on the current runtime: sleeps until each release time, then releases.
+pub async fn run(settings: PoolSettings, writer: Writer) {
+    loop {
+        let now = Local::now();
+        let next = local(next_release(&settings, now.naive_local()));
+        let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
+        tokio::time::sleep(wait).await;
+        match writer.release().await {
+            // Staff logs carry counts, never content; the count is not shown to anyone (P3).
+            Ok(n) => tracing::debug!(released = n, "pending pool released"),
+            Err(e) => tracing::error!(error = %e, "pending pool release failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, NaiveTime};
+
+    fn at(h: u32, m: u32, s: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(h, m, s)
+            .unwrap()
+    }
+
+    fn pool(every: u64, at: NaiveTime) -> PoolSettings {
+        PoolSettings {
+            release_every: Duration::from_secs(every),
+            release_at: at,
+        }
+    }
+
+    #[test]
+    fn daily_at_nine() {
+        let p = pool(86_400, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(next_release(&p, at(8, 0, 0)), at(9, 0, 0));
+        assert_eq!(
+            next_release(&p, at(9, 0, 0)),
+            at(9, 0, 0) + chrono::Duration::days(1)
+        );
+        assert_eq!(
+            next_release(&p, at(23, 0, 0)),
+            at(9, 0, 0) + chrono::Duration::days(1)
+        );
+    }
+
+    #[test]
+    fn every_second_and_every_six_hours() {
+        let p = pool(1, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(next_release(&p, at(3, 4, 5)), at(3, 4, 6));
+        let p = pool(6 * 3600, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(next_release(&p, at(4, 0, 0)), at(9, 0, 0));
+        assert_eq!(next_release(&p, at(2, 0, 0)), at(3, 0, 0));
+        assert_eq!(next_release(&p, at(16, 0, 0)), at(21, 0, 0));
+    }
+}

@@ -1,0 +1,133 @@
+//! `POST /report`: parse, warn (P7), seal to the desk key (P5), then spend the card and
+//! store the sealed report in one durable transaction (P1). Every answer other than the 303
+//! re-renders the form with every value the reporter entered (SPEC §3.2).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use rand::rngs::OsRng;
+use zeroize::Zeroizing;
+
+use super::form::{self, Feedback};
+use crate::crypto;
+use crate::domain::identifying;
+use crate::domain::{FieldErrors, RawReport};
+use crate::routes::render;
+use crate::state::AppState;
+use crate::store::writer::Filed;
+
+/// The largest form accepted: a 5,000-character account percent-encoded, plus the rest.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+const CARD_REFUSED: &str = "这张减负凭证不能使用：可能已经用过、已过期、已作废，或编码有误。请核对编码；如果确认无误，请换一张凭证。";
+const TOO_MANY: &str = "尝试次数太多，请过十分钟再提交。您填写的内容都还在下面。";
+const CANNOT_STORE: &str =
+    "系统暂时无法保存，请稍后再点一次“提交”。您填写的内容都还在下面，没有保存。";
+const NOT_READY: &str =
+    "本平台尚未启用（调查组还没有设置密钥），暂时不能提交。您填写的内容都还在下面。";
+
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> HttpResponse {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return render::message(
+                &state.templates,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "内容太长",
+                "提交的内容超过了上限（正文最多 5000 字）。请返回上一页，删减后再提交。",
+            )
+        }
+        Err(_) => {
+            return render::message(
+                &state.templates,
+                StatusCode::BAD_REQUEST,
+                "提交没有完成",
+                "提交的数据不完整，请返回上一页再试一次。",
+            )
+        }
+    };
+    // P4: the address is used only here, as a keyed hash of its network, in memory.
+    let address = req.peer_addr().map(|a| state.address_hasher.hash(a.ip()));
+    let raw = RawReport::from_form(&body);
+    let reply = |status, feedback| form::render(&state, &req, status, &raw, feedback);
+    let notice = |status, text| {
+        reply(
+            status,
+            Feedback {
+                notice: Some(text),
+                ..Feedback::default()
+            },
+        )
+    };
+
+    if address.is_some_and(|a| state.report_throttle.is_blocked(&a)) {
+        return notice(StatusCode::TOO_MANY_REQUESTS, TOO_MANY);
+    }
+    let (card, report) = match raw.parse(crate::store::today()) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            if errors.get("token").is_some() {
+                if let Some(a) = address {
+                    state.report_throttle.fail(a);
+                }
+            }
+            return reply(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Feedback {
+                    errors,
+                    ..Feedback::default()
+                },
+            );
+        }
+    };
+    if !raw.confirm {
+        let mut findings = identifying::scan("department", &report.department);
+        findings.extend(identifying::scan("township", &report.township));
+        findings.extend(identifying::scan("body", &report.body));
+        if !findings.is_empty() {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "confirm",
+                "内容里可能有能认出您的信息，请修改后再提交，或勾选确认。",
+            );
+            return reply(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Feedback {
+                    errors,
+                    findings,
+                    notice: None,
+                },
+            );
+        }
+    }
+    let desk = match state.desk_public_key() {
+        Ok(Some(k)) => k,
+        Ok(None) => return notice(StatusCode::SERVICE_UNAVAILABLE, NOT_READY),
+        Err(_) => return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE),
+    };
+    let hasher = state.card_hasher.clone();
+    // Sealing and hashing run off the async workers.
+    let sealed = web::block(move || {
+        let json = Zeroizing::new(serde_json::to_vec(&report).ok()?);
+        Some((hasher.hash(&card), crypto::seal(&desk, &json, &mut OsRng)))
+    })
+    .await;
+    let Ok(Some((card_hash, sealed))) = sealed else {
+        return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE);
+    };
+    match state.writer.file(card_hash, sealed).await {
+        Ok(Filed::Stored) => HttpResponse::SeeOther()
+            .insert_header(("Location", "/thanks"))
+            .finish(),
+        Ok(Filed::CardRefused) => {
+            if let Some(a) = address {
+                state.report_throttle.fail(a);
+            }
+            notice(StatusCode::FORBIDDEN, CARD_REFUSED)
+        }
+        Err(_) => notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE),
+    }
+}

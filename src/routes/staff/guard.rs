@@ -1,0 +1,75 @@
+//! The signed-in staff member of a request, role checks and the CSRF check.
+
+use std::future::{ready, Ready};
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use subtle::ConstantTimeEq;
+
+use super::StaffError;
+use crate::authentication::session::{Session, COOKIE};
+use crate::crypto::DeskSecretKey;
+use crate::state::AppState;
+use crate::store::staff::Role;
+
+pub const SETUP_PATH: &str = "/staff/setup/";
+
+/// The session of the staff member making the request; `LoginRequired` without one.
+pub struct CurrentStaff(pub Arc<Session>);
+
+impl FromRequest for CurrentStaff {
+    type Error = StaffError;
+    type Future = Ready<Result<CurrentStaff, StaffError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req
+            .app_data::<web::Data<AppState>>()
+            .zip(req.cookie(COOKIE))
+            .and_then(|(state, cookie)| state.sessions.get(cookie.value()));
+        ready(session.map(CurrentStaff).ok_or(StaffError::LoginRequired))
+    }
+}
+
+impl CurrentStaff {
+    pub fn require(&self, role: Role) -> Result<&Session, StaffError> {
+        if self.0.role == role {
+            Ok(&self.0)
+        } else {
+            Err(StaffError::Forbidden)
+        }
+    }
+
+    /// The unwrapped desk key: investigators only.
+    pub fn desk(&self) -> Result<DeskSecretKey, StaffError> {
+        self.require(Role::Investigator)?;
+        self.0.desk.clone().ok_or(StaffError::Forbidden)
+    }
+
+    /// Checks the form's CSRF token against the session's, in constant time.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), StaffError> {
+        if bool::from(sent.as_bytes().ct_eq(self.0.csrf.as_bytes())) {
+            Ok(())
+        } else {
+            Err(StaffError::Csrf)
+        }
+    }
+
+    pub fn actor(&self) -> String {
+        format!("staff:{}", self.0.staff_id)
+    }
+}
+
+/// Refuses a POST whose `Origin` names another site (login CSRF, before a session exists).
+pub fn same_origin(req: &HttpRequest) -> Result<(), StaffError> {
+    let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = req.connection_info().host().to_string();
+    let origin_host = origin.split("://").nth(1).unwrap_or("");
+    if origin_host == host {
+        Ok(())
+    } else {
+        Err(StaffError::Csrf)
+    }
+}

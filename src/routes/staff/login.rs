@@ -1,0 +1,164 @@
+//! `/staff/login` and `/staff/logout`. Argon2id on a blocking thread; an unknown username
+//! costs the same as a wrong password; failures are throttled per account (P8). An
+//! investigator's login also unwraps the desk key into the session (P5).
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use tera::Context;
+use zeroize::Zeroizing;
+
+use super::guard::same_origin;
+use super::{CurrentStaff, StaffError};
+use crate::authentication::password;
+use crate::authentication::session::COOKIE;
+use crate::desk;
+use crate::routes::render;
+use crate::state::AppState;
+use crate::store::audit;
+use crate::store::staff::{self, Role};
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: Zeroizing<String>,
+}
+
+pub async fn get(state: web::Data<AppState>, current: Option<CurrentStaff>) -> HttpResponse {
+    if current.is_some() {
+        return see_other("/staff/");
+    }
+    login_page(&state, StatusCode::OK, "", None)
+}
+
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let mut ctx = Context::new();
+    ctx.insert("username", username);
+    ctx.insert("error", &error);
+    render::page(&state.templates, status, "staff/login.html", &ctx)
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .finish()
+}
+
+enum Outcome {
+    Ok {
+        id: i64,
+        role: Role,
+        desk: Option<crate::crypto::DeskSecretKey>,
+    },
+    Refused,
+}
+
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, StaffError> {
+    same_origin(&req)?;
+    let LoginForm { username, password } = form.into_inner();
+    let username = username.trim().to_string();
+    if state.login_throttle.is_blocked(&username) {
+        return Ok(login_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &username,
+            Some("登录失败次数太多，请 15 分钟后再试。"),
+        ));
+    }
+    let db = state.db.clone();
+    let name = username.clone();
+    let outcome = web::block(move || -> Result<Outcome, StaffError> {
+        let conn = db.connect()?;
+        let account = staff::find(&conn, &name)?.filter(|a| !a.disabled);
+        let ok = password::verify(
+            &password,
+            account.as_ref().map(|a| a.password_hash.as_str()),
+        );
+        let Some(account) = account.filter(|_| ok) else {
+            audit::record(&conn, &format!("login:{name}"), "login.failed", "")?;
+            return Ok(Outcome::Refused);
+        };
+        let desk = match account.role {
+            Role::Investigator => Some(desk::unlock(&conn, account.id, &password)?),
+            Role::Admin => None,
+        };
+        staff::touch_last_login(&conn, account.id)?;
+        audit::record(&conn, &format!("staff:{}", account.id), "login", "")?;
+        Ok(Outcome::Ok {
+            id: account.id,
+            role: account.role,
+            desk,
+        })
+    })
+    .await??;
+    match outcome {
+        Outcome::Refused => {
+            state.login_throttle.fail(username.clone());
+            Ok(login_page(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                &username,
+                Some("用户名或密码不正确。"),
+            ))
+        }
+        Outcome::Ok { id, role, desk } => {
+            state.login_throttle.clear(&username);
+            tracing::info!(staff_id = id, "staff login");
+            let token = state.sessions.start(id, username, role, desk);
+            let cookie = Cookie::build(COOKIE, token)
+                .path("/staff")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(state.settings.is_https())
+                .finish();
+            Ok(HttpResponse::SeeOther()
+                .insert_header(("Location", "/staff/"))
+                .cookie(cookie)
+                .finish())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends the session; dropping it zeroizes the desk key it held (P5).
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentStaff,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, StaffError> {
+    current.check_csrf(&form.csrf)?;
+    if let Some(cookie) = req.cookie(COOKIE) {
+        state.sessions.end(cookie.value());
+    }
+    let db = state.db.clone();
+    let actor = current.actor();
+    web::block(move || -> Result<(), StaffError> {
+        audit::record(&db.connect()?, &actor, "logout", "")?;
+        Ok(())
+    })
+    .await??;
+    let mut gone = Cookie::build(COOKIE, "").path("/staff").finish();
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/staff/login"))
+        .cookie(gone)
+        .finish())
+}

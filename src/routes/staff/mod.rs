@@ -1,0 +1,27 @@
+//! Staff routes (SPEC §3.3): everything under `/staff/`, behind a session cookie
+//! (`HttpOnly; SameSite=Strict`, `Secure` on https), with a CSRF token on every
+//! state-changing request and the role checked on every route.
+
+mod error;
+mod guard;
+mod home;
+mod login;
+mod reports;
+mod setup;
+
+use actix_web::web;
+
+pub use error::StaffError;
+pub use guard::{CurrentStaff, SETUP_PATH};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/staff", web::get().to(home::redirect))
+        .route("/staff/", web::get().to(home::get))
+        .route("/staff/login", web::get().to(login::get))
+        .route("/staff/login", web::post().to(login::post))
+        .route("/staff/logout", web::post().to(login::logout))
+        .route("/staff/setup/{token}", web::get().to(setup::get))
+        .route("/staff/setup/{token}", web::post().to(setup::post))
+        .route("/staff/reports", web::get().to(reports::list))
+        .route("/staff/reports/{id}", web::get().to(reports::show));
+}

@@ -1,0 +1,63 @@
+//! What every request handler shares.
+
+use std::sync::RwLock;
+use std::time::Duration;
+
+use tera::Tera;
+
+use crate::authentication::throttle::{AddressHasher, Throttle};
+use crate::authentication::SessionStore;
+use crate::configuration::Settings;
+use crate::crypto::{CardHasher, DeskPublicKey};
+use crate::desk;
+use crate::store::writer::Writer;
+use crate::store::{Db, StoreError};
+
+pub struct AppState {
+    pub settings: Settings,
+    pub db: Db,
+    pub writer: Writer,
+    pub card_hasher: CardHasher,
+    pub templates: Tera,
+    pub sessions: SessionStore,
+    /// Failed logins per username (no addresses), 5 per 15 minutes.
+    pub login_throttle: Throttle<String>,
+    /// Failed card attempts per keyed network hash, in memory for ten minutes (P4).
+    pub report_throttle: Throttle<[u8; 16]>,
+    pub address_hasher: AddressHasher,
+    desk_public: RwLock<Option<DeskPublicKey>>,
+}
+
+impl AppState {
+    pub fn new(
+        settings: Settings,
+        db: Db,
+        writer: Writer,
+        card_hasher: CardHasher,
+        templates: Tera,
+    ) -> AppState {
+        let report_attempts = settings.report_attempts;
+        AppState {
+            settings,
+            db,
+            writer,
+            card_hasher,
+            templates,
+            sessions: SessionStore::default(),
+            login_throttle: Throttle::new(5, Duration::from_secs(15 * 60)),
+            report_throttle: Throttle::new(report_attempts, Duration::from_secs(10 * 60)),
+            address_hasher: AddressHasher::default(),
+            desk_public: RwLock::new(None),
+        }
+    }
+
+    /// The desk public key, read from the database until it exists, then cached.
+    pub fn desk_public_key(&self) -> Result<Option<DeskPublicKey>, StoreError> {
+        if let Some(k) = *self.desk_public.read().unwrap_or_else(|e| e.into_inner()) {
+            return Ok(Some(k));
+        }
+        let key = desk::public_key(&self.db.connect()?)?;
+        *self.desk_public.write().unwrap_or_else(|e| e.into_inner()) = key;
+        Ok(key)
+    }
+}

@@ -1,0 +1,73 @@
+//! SQLite storage: one database file in the data dir, opened in WAL mode with full sync and
+//! `secure_delete`, its schema migrated at open. All writes from reporters go through the one
+//! writer thread (`writer`); staff pages and the CLI read and write through short-lived
+//! connections.
+
+pub mod audit;
+pub mod cards;
+pub mod meta;
+pub mod reports;
+pub mod schema;
+pub mod staff;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database at {0} was made by a newer version of jianfu")]
+    TooNew(PathBuf),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the writer has stopped")]
+    WriterGone,
+}
+
+/// Where the database lives; hands out configured connections.
+#[derive(Debug, Clone)]
+pub struct Db {
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Db, StoreError> {
+        let db = Db {
+            path: path.to_path_buf(),
+        };
+        let mut conn = db.connect()?;
+        schema::migrate(&mut conn, path)?;
+        Ok(db)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new connection with the pragmas every connection needs.
+    pub fn connect(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Durability: a commit is on disk (WAL fsync'd) before it is acknowledged.
+        // P2: deleted content (spent cards, released pending rows) is overwritten with zeros.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA secure_delete = ON;
+             PRAGMA foreign_keys = ON;",
+        )?;
+        Ok(conn)
+    }
+}
+
+/// Today's date in the server's time zone: the only kind of date a report carries.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}

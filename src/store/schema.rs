@@ -1,0 +1,100 @@
+//! The schema, migrated by `PRAGMA user_version`. Every table is commented with the promise
+//! that shapes it; a column that could tie a report to a card, batch, time or person is a bug.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const MIGRATIONS: &[&str] = &[r#"
+-- Small facts: schema details, the desk public key, the setup-link hash.
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+
+-- Card batches: the distribution side. Dates only, no per-card use.
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY,
+    label TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    expires_on TEXT,
+    revoked_on TEXT,
+    issued INTEGER NOT NULL,
+    withdrawn INTEGER NOT NULL DEFAULT 0
+);
+
+-- P1/P2: an unspent card is its keyed hash and its batch. Spending deletes the row
+-- (secure_delete zeroes it), so no flag, time or order of use is ever written.
+CREATE TABLE cards (
+    hash BLOB PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES batches(id)
+) WITHOUT ROWID;
+CREATE INDEX cards_by_batch ON cards(batch_id);
+
+-- P2/P3: the pending pool. A random key (so key order is not filing order) and the sealed
+-- report; nothing else. Emptied at each release.
+CREATE TABLE pending (id BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
+
+-- P2/P3: released reports, inserted in random order with random ids; the release day is
+-- their only date. P5: the content is sealed to the desk key.
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY,
+    released_on TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new',
+    sealed BLOB NOT NULL
+);
+
+-- P8: staff accounts, Argon2id password hashes.
+CREATE TABLE staff (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'investigator')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_on TEXT NOT NULL,
+    last_login_on TEXT
+);
+
+-- P5: the desk private key, wrapped once per investigator and once under the recovery code.
+CREATE TABLE desk_key_wraps (
+    holder TEXT PRIMARY KEY,
+    staff_id INTEGER UNIQUE REFERENCES staff(id),
+    salt BLOB NOT NULL,
+    m_kib INTEGER NOT NULL,
+    t INTEGER NOT NULL,
+    p INTEGER NOT NULL,
+    nonce BLOB NOT NULL,
+    wrapped BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- P8: append-only audit log of staff actions; never report content.
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#];
+
+/// Brings the schema up to date inside one transaction.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::TooNew(path.to_path_buf()));
+    }
+    if version == MIGRATIONS.len() {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    for sql in &MIGRATIONS[version..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+    tx.commit()?;
+    Ok(())
+}

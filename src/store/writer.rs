@@ -1,0 +1,220 @@
+//! The one writer of reporter data. Submissions queue here and are committed many to a
+//! transaction (group commit): each commit is fsync'd before any of its submitters hears
+//! "stored". Spending a card and storing its report happen in one transaction, and the
+//! single writer serializes them, so a card files exactly once (P1). Releases of the pending
+//! pool run on the same thread, between groups.
+
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+
+use rand::rngs::OsRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, RngCore};
+use rusqlite::{params, Connection};
+use tokio::sync::oneshot;
+
+use super::{Db, StoreError};
+use crate::crypto::CardHash;
+
+/// Submissions that may wait for the writer before `/report` answers 503.
+const QUEUE: usize = 1024;
+/// Submissions committed in one transaction at most.
+const GROUP: usize = 256;
+
+/// What became of a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filed {
+    Stored,
+    /// Unknown, spent, expired or revoked: one answer for all (SPEC §3.2).
+    CardRefused,
+}
+
+/// Why a submission was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the writer queue is full")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Submission {
+    card: CardHash,
+    sealed: Vec<u8>,
+    reply: oneshot::Sender<Result<Filed, String>>,
+}
+
+enum Job {
+    File(Submission),
+    Release(oneshot::Sender<Result<usize, String>>),
+}
+
+/// A handle to the writer thread; cheap to clone. The thread ends, after draining its
+/// queue, when the last handle is dropped.
+#[derive(Clone)]
+pub struct Writer {
+    tx: SyncSender<Job>,
+}
+
+impl Writer {
+    pub fn spawn(db: &Db) -> Result<(Writer, JoinHandle<()>), StoreError> {
+        let conn = db.connect()?;
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let handle = std::thread::Builder::new()
+            .name("jianfu-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
+        Ok((Writer { tx }, handle))
+    }
+
+    /// Spends `card` and stores `sealed` in the pending pool, atomically and durably.
+    pub async fn file(&self, card: CardHash, sealed: Vec<u8>) -> Result<Filed, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .try_send(Job::File(Submission {
+                card,
+                sealed,
+                reply,
+            }))
+            .map_err(|e| match e {
+                TrySendError::Full(_) => WriteError::Busy,
+                TrySendError::Disconnected(_) => WriteError::Store(StoreError::WriterGone),
+            })?;
+        answer
+            .await
+            .map_err(|_| StoreError::WriterGone)?
+            .map_err(|e| WriteError::Store(StoreError::Conflict(e)))
+    }
+
+    /// Moves every pending report to the queue (P3); returns how many.
+    pub async fn release(&self) -> Result<usize, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job::Release(reply))
+            .map_err(|_| StoreError::WriterGone)?;
+        answer
+            .await
+            .map_err(|_| StoreError::WriterGone)?
+            .map_err(|e| WriteError::Store(StoreError::Conflict(e)))
+    }
+}
+
+fn run(mut conn: Connection, rx: Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut files = Vec::new();
+        let mut releases = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next {
+            match job {
+                Job::File(s) => files.push(s),
+                Job::Release(r) => releases.push(r),
+            }
+            next = if files.len() < GROUP {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !files.is_empty() {
+            commit_group(&mut conn, files);
+        }
+        for reply in releases {
+            let _ = reply.send(release(&mut conn).map_err(|e| {
+                tracing::error!(error = %e, "release of the pending pool failed");
+                e.to_string()
+            }));
+        }
+    }
+}
+
+fn commit_group(conn: &mut Connection, files: Vec<Submission>) {
+    match store_group(conn, &files) {
+        Ok(outcomes) => {
+            for (s, outcome) in files.into_iter().zip(outcomes) {
+                let _ = s.reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            // Logged without content: the error comes from SQLite, not from the report.
+            tracing::error!(error = %e, submissions = files.len(), "storing submissions failed");
+            for s in files {
+                let _ = s.reply.send(Err("cannot store now".into()));
+            }
+        }
+    }
+}
+
+fn store_group(conn: &mut Connection, files: &[Submission]) -> Result<Vec<Filed>, StoreError> {
+    let today = super::today().to_string();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut outcomes = Vec::with_capacity(files.len());
+    {
+        let mut spend = tx.prepare_cached(
+            "DELETE FROM cards WHERE hash = ?1 AND batch_id IN
+               (SELECT id FROM batches WHERE revoked_on IS NULL
+                  AND (expires_on IS NULL OR expires_on >= ?2))",
+        )?;
+        let mut insert = tx.prepare_cached("INSERT INTO pending (id, sealed) VALUES (?1, ?2)")?;
+        for s in files {
+            if spend.execute(params![&s.card.0[..], today])? == 1 {
+                // P2: a random key, so the pool's order says nothing about filing order.
+                let mut id = [0u8; 16];
+                OsRng.fill_bytes(&mut id);
+                insert.execute(params![&id[..], &s.sealed])?;
+                outcomes.push(Filed::Stored);
+            } else {
+                outcomes.push(Filed::CardRefused);
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
+/// Releases the pool: shuffled, random ids, the release day as the only date; then the WAL
+/// is checkpointed and truncated so no frame of the filing order is left on disk (P2).
+fn release(conn: &mut Connection) -> Result<usize, StoreError> {
+    let today = super::today().to_string();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut pending: Vec<Vec<u8>> = {
+        let mut stmt = tx.prepare("SELECT sealed FROM pending")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    pending.shuffle(&mut OsRng);
+    {
+        let mut insert = tx.prepare(
+            "INSERT OR IGNORE INTO reports (id, released_on, status, sealed)
+             VALUES (?1, ?2, 'new', ?3)",
+        )?;
+        for sealed in &pending {
+            // P2: random ids; a collision draws again.
+            while insert.execute(params![
+                OsRng.gen_range(10_000_000i64..100_000_000),
+                today,
+                sealed
+            ])? == 0
+            {}
+        }
+    }
+    tx.execute("DELETE FROM pending", [])?;
+    tx.commit()?;
+    checkpoint(conn)?;
+    Ok(pending.len())
+}
+
+/// `wal_checkpoint(TRUNCATE)`, retried briefly while readers hold old snapshots.
+pub fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
+    for _ in 0..50 {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    tracing::warn!("WAL checkpoint stayed busy; it will be retried at the next release");
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! Logging for staff-side events and failures only. P4: no reporter route logs anything, and
+//! no request logger (which would record addresses and agents) is installed at all.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,42 @@
+//! Tera templates, compiled into the binary so the service runs from any directory.
+//! Autoescaping is on for every `.html` template.
+
+use tera::Tera;
+
+macro_rules! embedded {
+    ($($name:literal),+ $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),+]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = embedded!(
+    "base.html",
+    "entry.html",
+    "thanks.html",
+    "outcomes.html",
+    "message.html",
+    "cards.html",
+    "staff/base.html",
+    "staff/login.html",
+    "staff/setup.html",
+    "staff/setup_done.html",
+    "staff/home.html",
+    "staff/reports.html",
+    "staff/report.html",
+);
+
+/// All templates, parsed once.
+pub fn load() -> Result<Tera, tera::Error> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.iter().copied())?;
+    tera.autoescape_on(vec![".html"]);
+    Ok(tera)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn all_templates_parse() {
+        super::load().unwrap();
+    }
+}
