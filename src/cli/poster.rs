@@ -2,10 +2,8 @@
 
 use std::path::Path;
 
-use qrcode::{Color, EcLevel, QrCode};
-use tera::escape_html;
-
 use super::CliError;
+use qrcode::{Color, EcLevel, QrCode};
 
 pub fn run(
     dir: &Path,
@@ -64,6 +62,13 @@ pub fn poster_svg(url: &str) -> Result<String, CliError> {
 </g>
 </svg>
 "##,
-        url = escape_html(url),
+        url = xml_escape(url),
     ))
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

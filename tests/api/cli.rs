@@ -1,0 +1,265 @@
+//! SPEC §3.1: the command line — one clear line on errors, never a panic trace.
+
+use crate::helpers::{spawn_app, INVESTIGATOR, INVESTIGATOR_PASSWORD};
+
+fn assert_one_line_error(out: &std::process::Output, mentions: &str) {
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {err}");
+    assert!(lines[0].contains(mentions), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let app = spawn_app();
+    assert_one_line_error(&app.cli(&["init"], ""), "refusing to overwrite");
+}
+
+#[test]
+fn commands_on_a_missing_data_dir_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(crate::helpers::bin())
+        .args(["tokens", "list", "--data-dir"])
+        .arg(dir.path().join("nothing"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "jianfu init");
+}
+
+#[test]
+fn bad_configuration_names_the_key() {
+    let app = spawn_app();
+    let out = std::process::Command::new(crate::helpers::bin())
+        .args(["tokens", "list"])
+        .env("JIANFU_DATA_DIR", app.data_dir())
+        .env("JIANFU_POOL_RELEASE_AT", "25:99")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "pool.release_at");
+}
+
+#[test]
+fn a_later_investigator_needs_a_grant_and_then_reads_reports() {
+    let app = spawn_app();
+    app.add_staff();
+    let out = app.cli(
+        &[
+            "user",
+            "add",
+            "--username",
+            "desk2",
+            "--role",
+            "investigator",
+            "--password-stdin",
+        ],
+        "second password 1\n",
+    );
+    assert_one_line_error(&out, "--grant-from");
+    let out = app.cli(
+        &[
+            "user",
+            "add",
+            "--username",
+            "desk2",
+            "--role",
+            "investigator",
+            "--password-stdin",
+            "--grant-from",
+            INVESTIGATOR,
+        ],
+        "second password 1\nwrong grantor password\n",
+    );
+    assert!(!out.status.success());
+    let printed = app.cli_ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            "desk2",
+            "--role",
+            "investigator",
+            "--password-stdin",
+            "--grant-from",
+            INVESTIGATOR,
+        ],
+        &format!("second password 1\n{INVESTIGATOR_PASSWORD}\n"),
+    );
+    assert!(
+        !printed.contains("Recovery code"),
+        "only the first investigator gets one"
+    );
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(app.file(card, "第二位调查人员也能读到的反映。").status, 303);
+    app.wait_released(1);
+    let rows = app.cli_ok(
+        &[
+            "reports",
+            "export",
+            "--username",
+            "desk2",
+            "--password-stdin",
+        ],
+        "second password 1\n",
+    );
+    assert!(rows.contains("第二位调查人员也能读到的反映。"));
+}
+
+#[test]
+fn short_passwords_and_duplicate_users_are_refused() {
+    let app = spawn_app();
+    app.add_staff();
+    assert_one_line_error(
+        &app.cli(
+            &[
+                "user",
+                "add",
+                "--username",
+                "x2",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            "short\n",
+        ),
+        "at least 10",
+    );
+    assert_one_line_error(
+        &app.cli(
+            &[
+                "user",
+                "add",
+                "--username",
+                crate::helpers::ADMIN,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            "long enough password\n",
+        ),
+        "already exists",
+    );
+}
+
+#[test]
+fn tokens_issue_txt_csv_and_html_and_revoke() {
+    let app = spawn_app();
+    let txt = app.issue_cards(5);
+    assert_eq!(txt.len(), 5);
+    for code in &txt {
+        assert_eq!(code.len(), 24);
+        assert_eq!(code.matches('-').count(), 4);
+    }
+    let out = app.dir.path().join("cards.csv");
+    app.cli_ok(
+        &[
+            "tokens",
+            "issue",
+            "--count",
+            "3",
+            "--label",
+            "镇,甲",
+            "--format",
+            "csv",
+            "--expires",
+            "2099-12-31",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with("batch,label,expires,code\r\n"));
+    assert!(csv.contains("2,\"镇,甲\",2099-12-31,"));
+    assert_eq!(csv.lines().count(), 4);
+    let html = app.cli_ok(
+        &[
+            "tokens",
+            "issue",
+            "--count",
+            "2",
+            "--label",
+            "<b>批</b>",
+            "--format",
+            "html",
+        ],
+        "",
+    );
+    assert!(html.contains("&lt;b&gt;批&lt;&#x2F;b&gt;"));
+    assert_eq!(html.matches("class=\"code\"").count(), 2);
+    assert_one_line_error(
+        &app.cli(
+            &[
+                "tokens",
+                "issue",
+                "--count",
+                "1",
+                "--label",
+                "x",
+                "--expires",
+                "2020-01-01",
+            ],
+            "",
+        ),
+        "past",
+    );
+    app.cli_ok(&["tokens", "revoke", "--batch", "1"], "");
+    assert_one_line_error(
+        &app.cli(&["tokens", "revoke", "--batch", "1"], ""),
+        "already revoked",
+    );
+    assert_one_line_error(
+        &app.cli(&["tokens", "revoke", "--batch", "99"], ""),
+        "no batch 99",
+    );
+    let list = app.cli_ok(&["tokens", "list"], "");
+    assert_eq!(list.lines().count(), 4);
+    // P1: the database holds no code in any spelling.
+    let db = std::fs::read(app.data_dir().join("jianfu.db")).unwrap();
+    for code in &txt {
+        assert!(!crate::helpers::contains(
+            &db,
+            code.replace('-', "").as_bytes()
+        ));
+    }
+}
+
+#[test]
+fn poster_encodes_the_entry_url_and_backup_copies_the_database() {
+    let app = spawn_app();
+    app.add_staff();
+    let svg = app.dir.path().join("poster.svg");
+    app.cli_ok(
+        &[
+            "poster",
+            "--out",
+            svg.to_str().unwrap(),
+            "--url",
+            "https://jf.example.org/",
+        ],
+        "",
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<?xml"));
+    assert!(text.contains("https://jf.example.org/"));
+    assert!(text.contains("减负码"));
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(app.file(card, "备份里应当有的反映。").status, 303);
+    app.wait_released(1);
+    let backup = app.dir.path().join("backup.db");
+    app.cli_ok(&["backup", "--out", backup.to_str().unwrap()], "");
+    let conn = rusqlite::Connection::open(&backup).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM reports", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_one_line_error(
+        &app.cli(&["backup", "--out", backup.to_str().unwrap()], ""),
+        "already exists",
+    );
+}

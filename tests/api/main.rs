@@ -1,0 +1,11 @@
+//! Integration tests: the real binary on a random port with a temporary data dir.
+
+mod helpers;
+
+mod cli;
+mod export;
+mod metadata;
+mod pool;
+mod race;
+mod report_statuses;
+mod staff;

@@ -1,0 +1,115 @@
+//! P2/P3: reports wait in the pool, are released on the schedule in random order with
+//! random ids and the release day as their only date, and nothing staff can see changes at
+//! the moment of filing.
+
+use crate::helpers::{spawn_app, spawn_app_with, INVESTIGATOR, INVESTIGATOR_PASSWORD};
+
+#[test]
+fn pending_reports_are_invisible_until_the_release() {
+    // Daily release at a time that is not now: nothing is released during this test.
+    let app = spawn_app_with(&[("JIANFU_POOL_RELEASE_EVERY", "24h")]);
+    app.add_staff();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let admin = app.login(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD);
+    let queue_before = desk.get("/staff/reports").body;
+    let admin_before = admin.get("/staff/").body;
+    let cards = app.issue_cards(3);
+    let admin_after_issue = admin.get("/staff/").body;
+    for c in &cards[..2] {
+        assert_eq!(
+            app.file(c, "等待池里的反映，交付前谁也看不到。").status,
+            303
+        );
+    }
+    assert_eq!(desk.get("/staff/reports").body, queue_before);
+    assert_eq!(admin.get("/staff/").body, admin_after_issue);
+    assert_ne!(admin_before, admin_after_issue, "the new batch is listed");
+    assert!(app.export().is_empty());
+    assert_eq!(app.cli_ok(&["tokens", "list"], "").lines().count(), 2);
+}
+
+#[test]
+fn released_reports_carry_random_ids_and_only_the_release_day() {
+    let app = spawn_app();
+    app.add_staff();
+    let cards = app.issue_cards(12);
+    for (i, c) in cards.iter().enumerate() {
+        assert_eq!(app.file(c, &format!("第 {i} 份反映的内容。")).status, 303);
+    }
+    let rows = app.wait_released(12);
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 12, "ids are unique");
+    // Random ids: the ids, in filing order, are not the ids in increasing order.
+    let by_filing: Vec<i64> = (0..12)
+        .map(|i| {
+            let body = format!("第 {i} 份反映的内容。");
+            let row = rows.iter().find(|r| r["body"] == body.as_str()).unwrap();
+            row["id"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_ne!(by_filing, sorted, "ids follow filing order");
+    for r in &rows {
+        let released = r["released"].as_str().unwrap();
+        assert!(chrono_like_date(released), "{released}");
+    }
+    let db = app.data_dir().join("jianfu.db");
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let pending: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0);
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('reports')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(columns, ["id", "released_on", "status", "sealed"]);
+}
+
+fn chrono_like_date(s: &str) -> bool {
+    s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-'
+}
+
+#[test]
+fn after_a_release_the_wal_holds_no_frame_of_the_filings() {
+    let app = spawn_app();
+    app.add_staff();
+    let cards = app.issue_cards(5);
+    for c in &cards {
+        assert_eq!(app.file(c, "检查预写日志的反映内容。").status, 303);
+    }
+    let db = app.data_dir().join("jianfu.db");
+    let wal = app.data_dir().join("jianfu.db-wal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let conn =
+            rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        let released: i64 = conn
+            .query_row("SELECT COUNT(*) FROM reports", [], |r| r.get(0))
+            .unwrap();
+        drop(conn);
+        if released == 5 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not released");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The checkpoint retries while readers (like the loop above) hold snapshots.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL was not truncated"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
