@@ -188,3 +188,23 @@ fn the_setup_link_creates_both_accounts_shows_the_recovery_code_once_and_dies() 
         "the recovery code is not logged"
     );
 }
+
+#[test]
+fn the_audit_log_refuses_updates_and_deletes() {
+    let app = spawn_app();
+    app.add_staff();
+    app.login(ADMIN, ADMIN_PASSWORD);
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let before: i64 = conn
+        .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    assert!(before >= 3, "account creations and the login are audited");
+    assert!(conn
+        .execute("UPDATE audit SET actor = 'nobody'", [])
+        .is_err());
+    assert!(conn.execute("DELETE FROM audit", []).is_err());
+    let after: i64 = conn
+        .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(before, after);
+}
