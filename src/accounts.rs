@@ -14,8 +14,6 @@ pub enum AccountError {
     BadUsername,
     #[error(transparent)]
     Password(#[from] PasswordError),
-    #[error("the desk key already exists, so a new investigator needs a grant: pass --grant-from an existing investigator")]
-    GrantNeeded,
     #[error("investigator `{0}` does not exist")]
     NoGrantor(String),
     #[error("granting the desk key: {0}")]
@@ -38,8 +36,27 @@ fn valid_username(u: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-/// Creates an account. The first investigator creates the desk key and gets the recovery
-/// code back; a later one must be granted the desk key by an existing investigator.
+/// What `add` made.
+pub struct Added {
+    pub id: i64,
+    /// The recovery code, when this account created the desk key (shown once).
+    pub recovery: Option<RecoveryCode>,
+    /// Whether an investigator can read reports now (false: awaiting a grant).
+    pub granted: bool,
+}
+
+/// Checks a username and password before anything is created.
+pub fn validate(username: &str, password: &str) -> Result<(), AccountError> {
+    if !valid_username(username) {
+        return Err(AccountError::BadUsername);
+    }
+    password::check_policy(password)?;
+    Ok(())
+}
+
+/// Creates an account. An investigator gets a key pair of their own; the first investigator
+/// also creates the desk key (and gets the recovery code back); a later one is granted the
+/// desk key by `grantor`, or waits for a grant from the desk.
 pub fn add(
     conn: &mut Connection,
     actor: &str,
@@ -47,32 +64,43 @@ pub fn add(
     role: Role,
     password: &str,
     grantor: Option<Grantor<'_>>,
-) -> Result<Option<RecoveryCode>, AccountError> {
-    if !valid_username(username) {
-        return Err(AccountError::BadUsername);
-    }
-    password::check_policy(password)?;
+) -> Result<Added, AccountError> {
+    validate(username, password)?;
     let hash = password::hash(password)?;
-    // Unwrap the grantor's key before the transaction: Argon2 is slow.
-    let granted = match (role, &grantor) {
+    // Unlock the grantor's desk key before the transaction: Argon2 is slow.
+    let granted_key = match (role, &grantor) {
         (Role::Investigator, Some(g)) => {
             let account = staff::find(conn, g.username)?
                 .filter(|a| a.role == Role::Investigator && !a.disabled)
                 .ok_or_else(|| AccountError::NoGrantor(g.username.to_string()))?;
-            Some(desk::unlock(conn, account.id, g.password).map_err(AccountError::Grant)?)
+            let key = desk::unlock(conn, account.id, g.password)
+                .map_err(AccountError::Grant)?
+                .ok_or(AccountError::Grant(DeskError::NotGranted))?;
+            Some(key)
         }
         _ => None,
     };
     let tx = conn.transaction().map_err(StoreError::from)?;
     let id = staff::create(&tx, username, role, &hash)?;
-    let mut recovery = None;
+    let mut added = Added {
+        id,
+        recovery: None,
+        granted: false,
+    };
     if role == Role::Investigator {
-        match granted {
-            Some(key) => desk::grant_to(&tx, &key, id, password)?,
-            None if desk::public_key(&tx)?.is_none() => {
-                recovery = Some(desk::create(&tx, id, password)?);
+        desk::enrol(&tx, id, password)?;
+        match granted_key {
+            Some(key) => {
+                desk::grant_to(&tx, &key, id)?;
+                audit::record(&tx, actor, "desk.grant", &format!("staff:{id}"))?;
+                added.granted = true;
             }
-            None => return Err(AccountError::GrantNeeded),
+            None if desk::public_key(&tx)?.is_none() => {
+                added.recovery = Some(desk::create(&tx, id)?);
+                audit::record(&tx, actor, "desk.create", &format!("staff:{id}"))?;
+                added.granted = true;
+            }
+            None => {}
         }
     }
     audit::record(
@@ -82,5 +110,5 @@ pub fn add(
         &format!("staff:{id} role:{}", role.code()),
     )?;
     tx.commit().map_err(StoreError::from)?;
-    Ok(recovery)
+    Ok(added)
 }

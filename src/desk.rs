@@ -1,12 +1,17 @@
-//! The investigation desk's key hierarchy (P5): one X25519 key pair; its public half in the
-//! database for sealing; its private half only wrapped (per investigator, and under the
-//! printed recovery code) and, for an open session, in memory.
+//! The investigation desk's key hierarchy (P5). The desk has one X25519 key pair: its public
+//! half in the database, for sealing reports; its private half never stored in the clear.
+//! Each investigator has a key pair of their own, wrapped under a key derived from their
+//! password (Argon2id). A *grant* is the desk private key sealed to an investigator's own
+//! public key, so an investigator with an open session can grant another without knowing
+//! their password. The desk key is also wrapped once under the printed recovery code.
 
 use rand::rngs::OsRng;
 use rusqlite::Connection;
+use zeroize::Zeroizing;
 
 use crate::crypto::{
-    wrapping, CryptoError, DeskKeyPair, DeskPublicKey, DeskSecretKey, RecoveryCode, WrapParams,
+    sealing, wrapping, CryptoError, KeyPair, PublicKey, Purpose, RecoveryCode, SecretKey,
+    WrapParams,
 };
 use crate::store::{meta, staff, StoreError};
 
@@ -16,7 +21,9 @@ pub enum DeskError {
     NoDeskKey,
     #[error("the desk key already exists")]
     AlreadyExists,
-    #[error("no desk key is held for this account")]
+    #[error("this account has no investigator key")]
+    NotEnrolled,
+    #[error("this investigator has not been granted the desk key yet")]
     NotGranted,
     #[error("wrong password or recovery code")]
     WrongSecret,
@@ -27,86 +34,129 @@ pub enum DeskError {
 }
 
 /// The public key that reports are sealed to, if the desk exists.
-pub fn public_key(conn: &Connection) -> Result<Option<DeskPublicKey>, StoreError> {
+pub fn public_key(conn: &Connection) -> Result<Option<PublicKey>, StoreError> {
     Ok(meta::get(conn, meta::DESK_PUBLIC_KEY)?
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .map(DeskPublicKey::from_bytes))
+        .map(PublicKey::from_bytes))
 }
 
-fn label(holder: &str) -> Vec<u8> {
-    format!("jianfu desk key v1|{holder}").into_bytes()
+fn own_key_label(staff_id: i64) -> Vec<u8> {
+    format!("jianfu investigator key v1|staff:{staff_id}").into_bytes()
 }
 
-/// Creates the desk key pair for the first investigator; returns the recovery code, to be
-/// shown once.
-pub fn create(conn: &Connection, staff_id: i64, password: &str) -> Result<RecoveryCode, DeskError> {
-    if public_key(conn)?.is_some() {
-        return Err(DeskError::AlreadyExists);
-    }
-    let pair = DeskKeyPair::generate(&mut OsRng);
-    let recovery = RecoveryCode::generate(&mut OsRng);
-    grant_to(conn, &pair.secret, staff_id, password)?;
-    let holder = staff::RECOVERY_HOLDER;
-    let w = wrapping::wrap(
-        recovery.expose().as_bytes(),
-        &pair.secret.to_bytes(),
-        &label(holder),
-        WrapParams::DESK,
-        &mut OsRng,
-    )?;
-    staff::put_wrap(conn, holder, None, &w)?;
-    meta::set(conn, meta::DESK_PUBLIC_KEY, pair.public.as_bytes())?;
-    Ok(recovery)
-}
+const RECOVERY_LABEL: &[u8] = b"jianfu desk key v1|recovery";
 
-/// Wraps the desk key for `staff_id` under `password` (a grant, or a re-wrap).
-pub fn grant_to(
-    conn: &Connection,
-    desk: &DeskSecretKey,
-    staff_id: i64,
-    password: &str,
-) -> Result<(), DeskError> {
-    let holder = staff::holder_for(staff_id);
+/// Gives an investigator a fresh key pair of their own, wrapped under `password` (at creation
+/// and at a password reset). An earlier grant is removed: it was sealed to the old key.
+pub fn enrol(conn: &Connection, staff_id: i64, password: &str) -> Result<(), DeskError> {
+    let pair = KeyPair::generate(&mut OsRng);
     let w = wrapping::wrap(
         password.as_bytes(),
-        &desk.to_bytes(),
-        &label(&holder),
+        &pair.secret.to_bytes(),
+        &own_key_label(staff_id),
         WrapParams::DESK,
         &mut OsRng,
     )?;
-    staff::put_wrap(conn, &holder, Some(staff_id), &w)?;
+    staff::put_investigator_key(conn, staff_id, pair.public.as_bytes(), &w)?;
+    staff::delete_grant(conn, staff_id)?;
     Ok(())
 }
 
-/// Unwraps the desk key with an investigator's password.
+/// Re-wraps an investigator's own key under a new password; their grant stays valid.
+pub fn rewrap(conn: &Connection, staff_id: i64, old: &str, new: &str) -> Result<(), DeskError> {
+    let own = own_key(conn, staff_id, old)?;
+    let w = wrapping::wrap(
+        new.as_bytes(),
+        &own.to_bytes(),
+        &own_key_label(staff_id),
+        WrapParams::DESK,
+        &mut OsRng,
+    )?;
+    staff::put_investigator_key(conn, staff_id, own.public_key().as_bytes(), &w)?;
+    Ok(())
+}
+
+/// Creates the desk key pair and grants it to `staff_id` (already enrolled); returns the
+/// recovery code, to be shown once.
+pub fn create(conn: &Connection, staff_id: i64) -> Result<RecoveryCode, DeskError> {
+    if public_key(conn)?.is_some() {
+        return Err(DeskError::AlreadyExists);
+    }
+    let pair = KeyPair::generate(&mut OsRng);
+    let recovery = RecoveryCode::generate(&mut OsRng);
+    let w = wrapping::wrap(
+        recovery.expose().as_bytes(),
+        &pair.secret.to_bytes(),
+        RECOVERY_LABEL,
+        WrapParams::DESK,
+        &mut OsRng,
+    )?;
+    staff::put_recovery(conn, &w)?;
+    meta::set(conn, meta::DESK_PUBLIC_KEY, pair.public.as_bytes())?;
+    grant_to(conn, &pair.secret, staff_id)?;
+    Ok(recovery)
+}
+
+/// Seals the desk key to an investigator's own public key.
+pub fn grant_to(conn: &Connection, desk: &SecretKey, staff_id: i64) -> Result<(), DeskError> {
+    let (public, _) = staff::investigator_key(conn, staff_id)?.ok_or(DeskError::NotEnrolled)?;
+    let sealed = sealing::seal(
+        &PublicKey::from_bytes(public),
+        Purpose::Grant,
+        desk.to_bytes().as_ref(),
+        &mut OsRng,
+    );
+    staff::put_grant(conn, staff_id, &sealed)?;
+    Ok(())
+}
+
+fn own_key(conn: &Connection, staff_id: i64, password: &str) -> Result<SecretKey, DeskError> {
+    let (_, wrapped) = staff::investigator_key(conn, staff_id)?.ok_or(DeskError::NotEnrolled)?;
+    let bytes = wrapping::unwrap(password.as_bytes(), &wrapped, &own_key_label(staff_id))
+        .map_err(wrong_secret)?;
+    Ok(SecretKey::from_bytes(bytes))
+}
+
+fn wrong_secret(e: CryptoError) -> DeskError {
+    match e {
+        CryptoError::Decrypt => DeskError::WrongSecret,
+        e => DeskError::Crypto(e),
+    }
+}
+
+/// Unwraps the desk key for an investigator: password → own key → grant → desk key.
+/// `Ok(None)` when the investigator has not been granted the desk key yet.
 pub fn unlock(
     conn: &Connection,
     staff_id: i64,
     password: &str,
-) -> Result<DeskSecretKey, DeskError> {
-    unlock_holder(conn, &staff::holder_for(staff_id), password.as_bytes())
+) -> Result<Option<SecretKey>, DeskError> {
+    let own = own_key(conn, staff_id, password)?;
+    let Some(sealed) = staff::grant(conn, staff_id)? else {
+        return Ok(None);
+    };
+    let bytes = sealing::open(&own, Purpose::Grant, &sealed)?;
+    let bytes: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| CryptoError::Malformed)?;
+    checked(conn, SecretKey::from_bytes(Zeroizing::new(bytes))).map(Some)
 }
 
 /// Unwraps the desk key with the recovery code.
 pub fn unlock_with_recovery(
     conn: &Connection,
     code: &RecoveryCode,
-) -> Result<DeskSecretKey, DeskError> {
-    unlock_holder(conn, staff::RECOVERY_HOLDER, code.expose().as_bytes())
+) -> Result<SecretKey, DeskError> {
+    let wrapped = staff::recovery(conn)?.ok_or(DeskError::NoDeskKey)?;
+    let bytes = wrapping::unwrap(code.expose().as_bytes(), &wrapped, RECOVERY_LABEL)
+        .map_err(wrong_secret)?;
+    checked(conn, SecretKey::from_bytes(bytes))
 }
 
-fn unlock_holder(
-    conn: &Connection,
-    holder: &str,
-    secret: &[u8],
-) -> Result<DeskSecretKey, DeskError> {
+/// The unwrapped key must be the desk's.
+fn checked(conn: &Connection, key: SecretKey) -> Result<SecretKey, DeskError> {
     let expected = public_key(conn)?.ok_or(DeskError::NoDeskKey)?;
-    let wrapped = staff::get_wrap(conn, holder)?.ok_or(DeskError::NotGranted)?;
-    let bytes = wrapping::unwrap(secret, &wrapped, &label(holder)).map_err(|e| match e {
-        CryptoError::Decrypt => DeskError::WrongSecret,
-        e => DeskError::Crypto(e),
-    })?;
-    let key = DeskSecretKey::from_bytes(bytes);
     if key.public_key() != expected {
         return Err(DeskError::Crypto(CryptoError::Malformed));
     }
@@ -140,10 +190,10 @@ impl Drop for OpenedReport {
 
 /// Opens one stored report with the desk key.
 pub fn open_report(
-    key: &DeskSecretKey,
+    key: &SecretKey,
     stored: &crate::store::reports::StoredReport,
 ) -> Result<OpenedReport, DeskError> {
-    let plain = crate::crypto::open(key, &stored.sealed)?;
+    let plain = crate::crypto::open(key, Purpose::Report, &stored.sealed)?;
     let report: crate::domain::Report =
         serde_json::from_slice(&plain).map_err(|_| DeskError::Crypto(CryptoError::Malformed))?;
     Ok(OpenedReport {

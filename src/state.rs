@@ -8,7 +8,7 @@ use tera::Tera;
 use crate::authentication::throttle::{AddressHasher, Throttle};
 use crate::authentication::SessionStore;
 use crate::configuration::Settings;
-use crate::crypto::{CardHasher, DeskPublicKey};
+use crate::crypto::{CardHasher, PublicKey};
 use crate::desk;
 use crate::store::writer::Writer;
 use crate::store::{Db, StoreError};
@@ -25,7 +25,7 @@ pub struct AppState {
     /// Failed card attempts per keyed network hash, in memory for ten minutes (P4).
     pub report_throttle: Throttle<[u8; 16]>,
     pub address_hasher: AddressHasher,
-    desk_public: RwLock<Option<DeskPublicKey>>,
+    desk_public: RwLock<Option<PublicKey>>,
 }
 
 impl AppState {
@@ -52,7 +52,7 @@ impl AppState {
     }
 
     /// The desk public key, read from the database until it exists, then cached.
-    pub fn desk_public_key(&self) -> Result<Option<DeskPublicKey>, StoreError> {
+    pub fn desk_public_key(&self) -> Result<Option<PublicKey>, StoreError> {
         if let Some(k) = *self.desk_public.read().unwrap_or_else(|e| e.into_inner()) {
             return Ok(Some(k));
         }

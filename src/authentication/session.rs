@@ -9,7 +9,7 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::crypto::DeskSecretKey;
+use crate::crypto::SecretKey;
 use crate::store::staff::Role;
 
 pub const IDLE_LIMIT: Duration = Duration::from_secs(30 * 60);
@@ -22,7 +22,7 @@ pub struct Session {
     pub username: String,
     pub role: Role,
     pub csrf: String,
-    pub desk: Option<DeskSecretKey>,
+    pub desk: Option<SecretKey>,
     created: Instant,
     last_seen: Mutex<Instant>,
 }
@@ -63,7 +63,7 @@ impl SessionStore {
         staff_id: i64,
         username: String,
         role: Role,
-        desk: Option<DeskSecretKey>,
+        desk: Option<SecretKey>,
     ) -> String {
         let token = random_token();
         let now = Instant::now();

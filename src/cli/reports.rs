@@ -25,7 +25,7 @@ pub fn export(
         audit::record(&conn, &format!("login:{username}"), "export.refused", "")?;
         return Err(CliError::Usage("wrong password".into()));
     }
-    let key = desk::unlock(&conn, account.id, &password[0])?;
+    let key = desk::unlock(&conn, account.id, &password[0])?.ok_or(desk::DeskError::NotGranted)?;
     let stored = reports::all(&conn)?;
     audit::record(
         &conn,

@@ -36,9 +36,12 @@ pub fn add(
         password: &secrets[1],
     });
     let mut conn = data.db.connect()?;
-    let recovery = accounts::add(&mut conn, "cli", username, role, &secrets[0], grantor)?;
+    let added = accounts::add(&mut conn, "cli", username, role, &secrets[0], grantor)?;
     println!("Created {} `{username}`.", role.code());
-    if let Some(code) = recovery {
+    if role == Role::Investigator && !added.granted {
+        println!("`{username}` can read reports once an investigator grants the desk key (in the desk: 团队 → 授权, or again with --grant-from).");
+    }
+    if let Some(code) = added.recovery {
         println!("The desk key was created. Recovery code — print it, store it offline, it is shown only now:");
         println!("{}", code.expose());
     }

@@ -9,8 +9,8 @@ pub mod secret;
 pub mod wrapping;
 
 pub use card_hash::{CardHash, CardHasher};
-pub use sealing::{open, seal};
-pub use secret::{DeskKeyPair, DeskPublicKey, DeskSecretKey, RecoveryCode};
+pub use sealing::{open, seal, Purpose};
+pub use secret::{KeyPair, PublicKey, RecoveryCode, SecretKey};
 pub use wrapping::{WrapParams, WrappedKey};
 
 /// Why a cryptographic operation failed. Deliberately without detail: a failed decryption

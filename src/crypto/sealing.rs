@@ -8,24 +8,44 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hkdf::Hkdf;
 use rand::{CryptoRng, RngCore};
 use sha2::Sha256;
-use x25519_dalek::{EphemeralSecret, PublicKey};
+use x25519_dalek::{EphemeralSecret, PublicKey as X25519Public};
 use zeroize::Zeroizing;
 
-use super::{padding, CryptoError, DeskPublicKey, DeskSecretKey};
+use super::{padding, CryptoError, PublicKey, SecretKey};
 
-const INFO: &[u8] = b"jianfu report seal v1";
 const EPHEMERAL_LEN: usize = 32;
+
+/// What a sealed box is for: bound into the key derivation, so a box made for one purpose
+/// never opens as another.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    /// A report, sealed to the desk key.
+    Report,
+    /// A grant: the desk private key, sealed to an investigator's own key.
+    Grant,
+}
+
+impl Purpose {
+    fn info(self) -> &'static [u8] {
+        match self {
+            Purpose::Report => b"jianfu report seal v1",
+            Purpose::Grant => b"jianfu desk grant v1",
+        }
+    }
+}
 
 /// Pads and seals `plaintext` to `recipient`: `ephemeral public key || ciphertext`.
 pub fn seal<R: RngCore + CryptoRng>(
-    recipient: &DeskPublicKey,
+    recipient: &PublicKey,
+    purpose: Purpose,
     plaintext: &[u8],
     rng: &mut R,
 ) -> Vec<u8> {
     let ephemeral = EphemeralSecret::random_from_rng(rng);
-    let ephemeral_public = PublicKey::from(&ephemeral);
+    let ephemeral_public = X25519Public::from(&ephemeral);
     let shared = ephemeral.diffie_hellman(&recipient.0);
     let key = derive_key(
+        purpose,
         shared.as_bytes(),
         ephemeral_public.as_bytes(),
         recipient.as_bytes(),
@@ -42,19 +62,23 @@ pub fn seal<R: RngCore + CryptoRng>(
 }
 
 /// Opens a sealed box with the desk secret key; returns the unpadded plaintext.
-pub fn open(secret: &DeskSecretKey, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn open(
+    secret: &SecretKey,
+    purpose: Purpose,
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if sealed.len() < EPHEMERAL_LEN + 16 {
         return Err(CryptoError::Malformed);
     }
     let (eph, ciphertext) = sealed.split_at(EPHEMERAL_LEN);
     let eph: [u8; 32] = eph.try_into().map_err(|_| CryptoError::Malformed)?;
-    let ephemeral_public = PublicKey::from(eph);
+    let ephemeral_public = X25519Public::from(eph);
     let shared = secret.expose().diffie_hellman(&ephemeral_public);
     if !shared.was_contributory() {
         return Err(CryptoError::Malformed);
     }
     let recipient = secret.public_key();
-    let key = derive_key(shared.as_bytes(), &eph, recipient.as_bytes());
+    let key = derive_key(purpose, shared.as_bytes(), &eph, recipient.as_bytes());
     let padded = Zeroizing::new(
         ChaCha20Poly1305::new(Key::from_slice(key.as_ref()))
             .decrypt(Nonce::from_slice(&[0u8; 12]), ciphertext)
@@ -64,6 +88,7 @@ pub fn open(secret: &DeskSecretKey, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>,
 }
 
 fn derive_key(
+    purpose: Purpose,
     shared: &[u8; 32],
     ephemeral: &[u8; 32],
     recipient: &[u8; 32],
@@ -73,7 +98,7 @@ fn derive_key(
     salt[32..].copy_from_slice(recipient);
     let mut key = Zeroizing::new([0u8; 32]);
     Hkdf::<Sha256>::new(Some(&salt), shared)
-        .expand(INFO, key.as_mut())
+        .expand(purpose.info(), key.as_mut())
         // Invariant: 32 bytes is far below HKDF-SHA256's 8160-byte output limit.
         .expect("HKDF output length is valid");
     key
@@ -82,37 +107,45 @@ fn derive_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::DeskKeyPair;
+    use crate::crypto::KeyPair;
     use rand::rngs::OsRng;
 
     #[test]
     fn seal_then_open() {
-        let desk = DeskKeyPair::generate(&mut OsRng);
-        let sealed = seal(&desk.public, "口头布置".as_bytes(), &mut OsRng);
+        let desk = KeyPair::generate(&mut OsRng);
+        let sealed = seal(
+            &desk.public,
+            Purpose::Report,
+            "口头布置".as_bytes(),
+            &mut OsRng,
+        );
         assert_eq!(sealed.len(), 32 + 1024 + 16);
         assert_eq!(
-            open(&desk.secret, &sealed).unwrap().as_slice(),
+            open(&desk.secret, Purpose::Report, &sealed)
+                .unwrap()
+                .as_slice(),
             "口头布置".as_bytes()
         );
     }
 
     #[test]
     fn another_key_or_a_flipped_bit_fails() {
-        let desk = DeskKeyPair::generate(&mut OsRng);
-        let other = DeskKeyPair::generate(&mut OsRng);
-        let mut sealed = seal(&desk.public, b"report", &mut OsRng);
-        assert!(open(&other.secret, &sealed).is_err());
+        let desk = KeyPair::generate(&mut OsRng);
+        let other = KeyPair::generate(&mut OsRng);
+        let mut sealed = seal(&desk.public, Purpose::Report, b"report", &mut OsRng);
+        assert!(open(&other.secret, Purpose::Report, &sealed).is_err());
+        assert!(open(&desk.secret, Purpose::Grant, &sealed).is_err());
         sealed[40] ^= 1;
-        assert!(open(&desk.secret, &sealed).is_err());
-        assert!(open(&desk.secret, &sealed[..20]).is_err());
+        assert!(open(&desk.secret, Purpose::Report, &sealed).is_err());
+        assert!(open(&desk.secret, Purpose::Report, &sealed[..20]).is_err());
     }
 
     #[test]
     fn same_plaintext_seals_differently() {
-        let desk = DeskKeyPair::generate(&mut OsRng);
+        let desk = KeyPair::generate(&mut OsRng);
         assert_ne!(
-            seal(&desk.public, b"x", &mut OsRng),
-            seal(&desk.public, b"x", &mut OsRng)
+            seal(&desk.public, Purpose::Report, b"x", &mut OsRng),
+            seal(&desk.public, Purpose::Report, b"x", &mut OsRng)
         );
     }
 }

@@ -1,16 +1,17 @@
 //! Secret types: zeroized on drop, never printed by `Debug`, exposed at the line that uses them.
 
 use rand::{CryptoRng, RngCore};
-use x25519_dalek::{PublicKey, StaticSecret};
+use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-/// The investigation desk's X25519 private key, unwrapped only in memory for a session (P5).
+/// An X25519 private key: the investigation desk's (unwrapped only in memory for a session,
+/// P5) or an investigator's own (which receives grants of the desk key).
 #[derive(Clone)]
-pub struct DeskSecretKey(StaticSecret);
+pub struct SecretKey(StaticSecret);
 
-impl DeskSecretKey {
-    pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> DeskSecretKey {
-        DeskSecretKey(StaticSecret::from(*bytes))
+impl SecretKey {
+    pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> SecretKey {
+        SecretKey(StaticSecret::from(*bytes))
     }
 
     /// The raw key, for wrapping.
@@ -18,8 +19,8 @@ impl DeskSecretKey {
         Zeroizing::new(self.0.to_bytes())
     }
 
-    pub fn public_key(&self) -> DeskPublicKey {
-        DeskPublicKey(PublicKey::from(&self.0))
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(X25519Public::from(&self.0))
     }
 
     pub(crate) fn expose(&self) -> &StaticSecret {
@@ -27,19 +28,19 @@ impl DeskSecretKey {
     }
 }
 
-impl std::fmt::Debug for DeskSecretKey {
+impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DeskSecretKey(..)")
+        f.write_str("SecretKey(..)")
     }
 }
 
-/// The desk's public key: all the submit path holds (P5).
+/// An X25519 public key. The desk's is all the submit path holds (P5).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct DeskPublicKey(pub(crate) PublicKey);
+pub struct PublicKey(pub(crate) X25519Public);
 
-impl DeskPublicKey {
-    pub fn from_bytes(bytes: [u8; 32]) -> DeskPublicKey {
-        DeskPublicKey(PublicKey::from(bytes))
+impl PublicKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> PublicKey {
+        PublicKey(X25519Public::from(bytes))
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -47,23 +48,23 @@ impl DeskPublicKey {
     }
 }
 
-impl std::fmt::Debug for DeskPublicKey {
+impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DeskPublicKey({})", hex::encode(&self.as_bytes()[..4]))
+        write!(f, "PublicKey({})", hex::encode(&self.as_bytes()[..4]))
     }
 }
 
-/// A freshly generated desk key pair.
-pub struct DeskKeyPair {
-    pub secret: DeskSecretKey,
-    pub public: DeskPublicKey,
+/// A freshly generated key pair.
+pub struct KeyPair {
+    pub secret: SecretKey,
+    pub public: PublicKey,
 }
 
-impl DeskKeyPair {
-    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> DeskKeyPair {
-        let secret = DeskSecretKey(StaticSecret::random_from_rng(rng));
+impl KeyPair {
+    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> KeyPair {
+        let secret = SecretKey(StaticSecret::random_from_rng(rng));
         let public = secret.public_key();
-        DeskKeyPair { secret, public }
+        KeyPair { secret, public }
     }
 }
 
@@ -113,7 +114,7 @@ mod tests {
 
     #[test]
     fn debug_output_hides_secrets() {
-        let pair = DeskKeyPair::generate(&mut OsRng);
+        let pair = KeyPair::generate(&mut OsRng);
         let hex = hex::encode(pair.secret.to_bytes().as_ref());
         assert!(!format!("{:?}", pair.secret).contains(&hex[..8]));
         let code = RecoveryCode::generate(&mut OsRng);

@@ -54,17 +54,35 @@ CREATE TABLE staff (
     last_login_on TEXT
 );
 
--- P5: the desk private key, wrapped once per investigator and once under the recovery code.
-CREATE TABLE desk_key_wraps (
-    holder TEXT PRIMARY KEY,
-    staff_id INTEGER UNIQUE REFERENCES staff(id),
+-- P5: each investigator's own X25519 key, wrapped under a key derived from their password
+-- (Argon2id). Grants of the desk key are sealed to its public half.
+CREATE TABLE investigator_keys (
+    staff_id INTEGER PRIMARY KEY REFERENCES staff(id),
+    public BLOB NOT NULL,
     salt BLOB NOT NULL,
     m_kib INTEGER NOT NULL,
     t INTEGER NOT NULL,
     p INTEGER NOT NULL,
     nonce BLOB NOT NULL,
     wrapped BLOB NOT NULL
-) WITHOUT ROWID;
+);
+
+-- P5: the desk private key, sealed to an investigator's own public key (a grant).
+CREATE TABLE desk_grants (
+    staff_id INTEGER PRIMARY KEY REFERENCES staff(id),
+    sealed BLOB NOT NULL
+);
+
+-- P5: the desk private key, wrapped under the printed recovery code.
+CREATE TABLE desk_recovery (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    salt BLOB NOT NULL,
+    m_kib INTEGER NOT NULL,
+    t INTEGER NOT NULL,
+    p INTEGER NOT NULL,
+    nonce BLOB NOT NULL,
+    wrapped BLOB NOT NULL
+);
 
 -- P8: append-only audit log of staff actions; never report content.
 CREATE TABLE audit (

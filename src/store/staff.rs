@@ -40,12 +40,6 @@ pub struct Account {
     pub disabled: bool,
 }
 
-/// The holder label of a wrap: bound into the AEAD so a wrap cannot be moved to another.
-pub fn holder_for(staff_id: i64) -> String {
-    format!("staff:{staff_id}")
-}
-pub const RECOVERY_HOLDER: &str = "recovery";
-
 pub fn create(
     conn: &Connection,
     username: &str,
@@ -108,20 +102,50 @@ pub fn touch_last_login(conn: &Connection, staff_id: i64) -> Result<(), StoreErr
     Ok(())
 }
 
-pub fn put_wrap(
+fn wrap_from_row(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+) -> rusqlite::Result<(Vec<u8>, WrapParams, Vec<u8>, Vec<u8>)> {
+    Ok((
+        r.get(at)?,
+        WrapParams {
+            m_kib: r.get(at + 1)?,
+            t: r.get(at + 2)?,
+            p: r.get(at + 3)?,
+        },
+        r.get(at + 4)?,
+        r.get(at + 5)?,
+    ))
+}
+
+fn to_wrapped(
+    (salt, params, nonce, ciphertext): (Vec<u8>, WrapParams, Vec<u8>, Vec<u8>),
+) -> Result<WrappedKey, StoreError> {
+    let corrupt = || StoreError::Conflict("a stored key wrap is corrupt".into());
+    Ok(WrappedKey {
+        salt: salt.try_into().map_err(|_| corrupt())?,
+        params,
+        nonce: nonce.try_into().map_err(|_| corrupt())?,
+        ciphertext,
+    })
+}
+
+/// An investigator's own key: its public half and its wrap under their password.
+pub fn put_investigator_key(
     conn: &Connection,
-    holder: &str,
-    staff_id: Option<i64>,
+    staff_id: i64,
+    public: &[u8; 32],
     w: &WrappedKey,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO desk_key_wraps (holder, staff_id, salt, m_kib, t, p, nonce, wrapped)
+        "INSERT INTO investigator_keys (staff_id, public, salt, m_kib, t, p, nonce, wrapped)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (holder) DO UPDATE SET salt = excluded.salt, m_kib = excluded.m_kib,
-           t = excluded.t, p = excluded.p, nonce = excluded.nonce, wrapped = excluded.wrapped",
+         ON CONFLICT (staff_id) DO UPDATE SET public = excluded.public, salt = excluded.salt,
+           m_kib = excluded.m_kib, t = excluded.t, p = excluded.p, nonce = excluded.nonce,
+           wrapped = excluded.wrapped",
         params![
-            holder,
             staff_id,
+            &public[..],
             &w.salt[..],
             w.params.m_kib,
             w.params.t,
@@ -133,36 +157,78 @@ pub fn put_wrap(
     Ok(())
 }
 
-pub fn get_wrap(conn: &Connection, holder: &str) -> Result<Option<WrappedKey>, StoreError> {
+pub fn investigator_key(
+    conn: &Connection,
+    staff_id: i64,
+) -> Result<Option<([u8; 32], WrappedKey)>, StoreError> {
     let row = conn
         .query_row(
-            "SELECT salt, m_kib, t, p, nonce, wrapped FROM desk_key_wraps WHERE holder = ?1",
-            [holder],
-            |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    WrapParams {
-                        m_kib: r.get(1)?,
-                        t: r.get(2)?,
-                        p: r.get(3)?,
-                    },
-                    r.get::<_, Vec<u8>>(4)?,
-                    r.get::<_, Vec<u8>>(5)?,
-                ))
-            },
+            "SELECT public, salt, m_kib, t, p, nonce, wrapped FROM investigator_keys
+             WHERE staff_id = ?1",
+            [staff_id],
+            |r| Ok((r.get::<_, Vec<u8>>(0)?, wrap_from_row(r, 1)?)),
         )
         .optional()?;
-    Ok(match row {
-        None => None,
-        Some((salt, params, nonce, ciphertext)) => Some(WrappedKey {
-            salt: salt
+    match row {
+        None => Ok(None),
+        Some((public, wrap)) => {
+            let public: [u8; 32] = public
                 .try_into()
-                .map_err(|_| StoreError::Conflict("corrupt key wrap".into()))?,
-            params,
-            nonce: nonce
-                .try_into()
-                .map_err(|_| StoreError::Conflict("corrupt key wrap".into()))?,
-            ciphertext,
-        }),
-    })
+                .map_err(|_| StoreError::Conflict("a stored public key is corrupt".into()))?;
+            Ok(Some((public, to_wrapped(wrap)?)))
+        }
+    }
+}
+
+pub fn put_grant(conn: &Connection, staff_id: i64, sealed: &[u8]) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO desk_grants (staff_id, sealed) VALUES (?1, ?2)
+         ON CONFLICT (staff_id) DO UPDATE SET sealed = excluded.sealed",
+        params![staff_id, sealed],
+    )?;
+    Ok(())
+}
+
+pub fn grant(conn: &Connection, staff_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT sealed FROM desk_grants WHERE staff_id = ?1",
+            [staff_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub fn delete_grant(conn: &Connection, staff_id: i64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM desk_grants WHERE staff_id = ?1", [staff_id])?;
+    Ok(())
+}
+
+pub fn put_recovery(conn: &Connection, w: &WrappedKey) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO desk_recovery (id, salt, m_kib, t, p, nonce, wrapped)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET salt = excluded.salt, m_kib = excluded.m_kib,
+           t = excluded.t, p = excluded.p, nonce = excluded.nonce, wrapped = excluded.wrapped",
+        params![
+            &w.salt[..],
+            w.params.m_kib,
+            w.params.t,
+            w.params.p,
+            &w.nonce[..],
+            &w.ciphertext
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn recovery(conn: &Connection) -> Result<Option<WrappedKey>, StoreError> {
+    conn.query_row(
+        "SELECT salt, m_kib, t, p, nonce, wrapped FROM desk_recovery WHERE id = 1",
+        [],
+        |r| wrap_from_row(r, 0),
+    )
+    .optional()?
+    .map(to_wrapped)
+    .transpose()
 }

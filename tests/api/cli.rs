@@ -41,69 +41,60 @@ fn bad_configuration_names_the_key() {
 }
 
 #[test]
-fn a_later_investigator_needs_a_grant_and_then_reads_reports() {
+fn a_later_investigator_reads_reports_only_once_granted() {
     let app = spawn_app();
     app.add_staff();
-    let out = app.cli(
-        &[
+    let add = |name: &str, extra: &[&str], stdin: &str| {
+        let mut args = vec![
             "user",
             "add",
             "--username",
-            "desk2",
+            name,
             "--role",
             "investigator",
             "--password-stdin",
-        ],
-        "second password 1\n",
-    );
-    assert_one_line_error(&out, "--grant-from");
-    let out = app.cli(
-        &[
-            "user",
-            "add",
-            "--username",
-            "desk2",
-            "--role",
-            "investigator",
-            "--password-stdin",
-            "--grant-from",
-            INVESTIGATOR,
-        ],
+        ];
+        args.extend_from_slice(extra);
+        app.cli(&args, stdin)
+    };
+    let export = |name: &str| {
+        app.cli(
+            &["reports", "export", "--username", name, "--password-stdin"],
+            "second password 1\n",
+        )
+    };
+    // Without a grant the account exists but cannot open the desk.
+    let out = add("desk2", &[], "second password 1\n");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("grants the desk key"));
+    assert_one_line_error(&export("desk2"), "not been granted");
+    // A wrong grantor password creates nothing.
+    let out = add(
+        "desk3",
+        &["--grant-from", INVESTIGATOR],
         "second password 1\nwrong grantor password\n",
     );
     assert!(!out.status.success());
-    let printed = app.cli_ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            "desk2",
-            "--role",
-            "investigator",
-            "--password-stdin",
-            "--grant-from",
-            INVESTIGATOR,
-        ],
+    let out = add(
+        "desk3",
+        &["--grant-from", INVESTIGATOR],
         &format!("second password 1\n{INVESTIGATOR_PASSWORD}\n"),
     );
     assert!(
-        !printed.contains("Recovery code"),
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("Recovery code"),
         "only the first investigator gets one"
     );
     let card = &app.issue_cards(1)[0];
     assert_eq!(app.file(card, "第二位调查人员也能读到的反映。").status, 303);
     app.wait_released(1);
-    let rows = app.cli_ok(
-        &[
-            "reports",
-            "export",
-            "--username",
-            "desk2",
-            "--password-stdin",
-        ],
-        "second password 1\n",
-    );
-    assert!(rows.contains("第二位调查人员也能读到的反映。"));
+    let rows = export("desk3");
+    assert!(rows.status.success());
+    assert!(String::from_utf8_lossy(&rows.stdout).contains("第二位调查人员也能读到的反映。"));
 }
 
 #[test]

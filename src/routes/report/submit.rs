@@ -112,7 +112,10 @@ pub async fn post(
     // Sealing and hashing run off the async workers.
     let sealed = web::block(move || {
         let json = Zeroizing::new(serde_json::to_vec(&report).ok()?);
-        Some((hasher.hash(&card), crypto::seal(&desk, &json, &mut OsRng)))
+        Some((
+            hasher.hash(&card),
+            crypto::seal(&desk, crypto::Purpose::Report, &json, &mut OsRng),
+        ))
     })
     .await;
     let Ok(Some((card_hash, sealed))) = sealed else {

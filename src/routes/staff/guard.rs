@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 
 use super::StaffError;
 use crate::authentication::session::{Session, COOKIE};
-use crate::crypto::DeskSecretKey;
+use crate::crypto::SecretKey;
 use crate::state::AppState;
 use crate::store::staff::Role;
 
@@ -41,7 +41,7 @@ impl CurrentStaff {
     }
 
     /// The unwrapped desk key: investigators only.
-    pub fn desk(&self) -> Result<DeskSecretKey, StaffError> {
+    pub fn desk(&self) -> Result<SecretKey, StaffError> {
         self.require(Role::Investigator)?;
         self.0.desk.clone().ok_or(StaffError::Forbidden)
     }

@@ -56,7 +56,7 @@ enum Outcome {
     Ok {
         id: i64,
         role: Role,
-        desk: Option<crate::crypto::DeskSecretKey>,
+        desk: Option<crate::crypto::SecretKey>,
     },
     Refused,
 }
@@ -91,7 +91,7 @@ pub async fn post(
             return Ok(Outcome::Refused);
         };
         let desk = match account.role {
-            Role::Investigator => Some(desk::unlock(&conn, account.id, &password)?),
+            Role::Investigator => desk::unlock(&conn, account.id, &password)?,
             Role::Admin => None,
         };
         staff::touch_last_login(&conn, account.id)?;

@@ -16,7 +16,7 @@ use crate::accounts::{self, AccountError};
 use crate::routes::render;
 use crate::state::AppState;
 use crate::store::staff::{self, Role};
-use crate::store::{meta, Db};
+use crate::store::{meta, Db, StoreError};
 
 #[derive(Deserialize, Serialize, Default)]
 pub struct SetupForm {
@@ -111,6 +111,14 @@ pub async fn post(
         }
         let mut conn = db.connect()?;
         let created = (|| {
+            // Both are checked before either is created, so a mistake leaves the link usable.
+            accounts::validate(&admin, &admin_pw)?;
+            accounts::validate(&investigator, &inv_pw)?;
+            if admin == investigator {
+                return Err(AccountError::Store(StoreError::Conflict(
+                    "管理员和调查人员需要两个不同的用户名。".into(),
+                )));
+            }
             accounts::add(&mut conn, "setup", &admin, Role::Admin, &admin_pw, None)?;
             accounts::add(
                 &mut conn,
@@ -123,10 +131,6 @@ pub async fn post(
         })();
         if created.is_ok() {
             meta::delete(&conn, meta::SETUP_TOKEN_HASH)?;
-        } else if staff::count(&conn, None)? > 0 {
-            // The admin was created but the investigator was not: undo, so the link works again.
-            conn.execute("DELETE FROM staff", [])
-                .map_err(crate::store::StoreError::from)?;
         }
         Ok(Some(created))
     })
@@ -136,7 +140,7 @@ pub async fn post(
         Some(Err(e)) => {
             let message = match e {
                 AccountError::BadUsername | AccountError::Password(_) => e.to_string(),
-                AccountError::Store(crate::store::StoreError::Conflict(m)) => m,
+                AccountError::Store(StoreError::Conflict(m)) => m,
                 e => return Err(StaffError::Internal(e.to_string())),
             };
             Ok(page(
@@ -146,9 +150,12 @@ pub async fn post(
                 Some(&message),
             ))
         }
-        Some(Ok(recovery)) => {
+        Some(Ok(added)) => {
             let mut ctx = Context::new();
-            ctx.insert("recovery_code", &recovery.as_ref().map(|r| r.expose()));
+            ctx.insert(
+                "recovery_code",
+                &added.recovery.as_ref().map(|r| r.expose()),
+            );
             ctx.insert("admin", form.admin_username.trim());
             ctx.insert("investigator", form.investigator_username.trim());
             Ok(render::page(
