@@ -112,3 +112,43 @@ pub fn add(
     tx.commit().map_err(StoreError::from)?;
     Ok(added)
 }
+
+/// An admin's reset of someone's password. An investigator gets a new key pair of their
+/// own, so the old grant (sealed to the old key) is gone: another investigator must grant
+/// the desk key again, or the recovery code be used.
+pub fn reset_password(
+    conn: &mut Connection,
+    actor: &str,
+    id: i64,
+    new_password: &str,
+) -> Result<staff::Account, AccountError> {
+    password::check_policy(new_password)?;
+    let hash = password::hash(new_password)?;
+    let tx = conn.transaction().map_err(StoreError::from)?;
+    let account = staff::get(&tx, id)?;
+    staff::set_password_hash(&tx, id, &hash)?;
+    if account.role == Role::Investigator {
+        desk::enrol(&tx, id, new_password)?;
+    }
+    audit::record(&tx, actor, "account.password_reset", &format!("staff:{id}"))?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(account)
+}
+
+/// Disables or re-enables an account.
+pub fn set_disabled(
+    conn: &Connection,
+    actor: &str,
+    id: i64,
+    disabled: bool,
+) -> Result<(), AccountError> {
+    staff::get(conn, id)?;
+    staff::set_disabled(conn, id, disabled)?;
+    let action = if disabled {
+        "account.disable"
+    } else {
+        "account.enable"
+    };
+    audit::record(conn, actor, action, &format!("staff:{id}"))?;
+    Ok(())
+}

@@ -8,9 +8,11 @@
 
 pub mod accounts;
 pub mod authentication;
+pub mod card_sheet;
 pub mod cli;
 pub mod configuration;
 pub mod crypto;
+pub mod csv;
 pub mod datadir;
 pub mod desk;
 pub mod domain;

@@ -20,7 +20,10 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/login.html",
     "staff/setup.html",
     "staff/setup_done.html",
-    "staff/home.html",
+    "staff/batches.html",
+    "staff/accounts.html",
+    "staff/team.html",
+    "staff/recovery.html",
     "staff/reports.html",
     "staff/report.html",
 );

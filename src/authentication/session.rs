@@ -93,6 +93,11 @@ impl SessionStore {
     pub fn end(&self, token: &str) {
         self.lock().remove(&key_of(token));
     }
+
+    /// Ends every session of one account (disabled, or its password reset).
+    pub fn end_all_for(&self, staff_id: i64) {
+        self.lock().retain(|_, s| s.staff_id != staff_id);
+    }
 }
 
 fn live(s: &Session, now: Instant) -> bool {

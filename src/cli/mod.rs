@@ -2,7 +2,6 @@
 //! errors become one line on stderr and a non-zero exit, never a panic trace.
 
 mod backup;
-mod csv;
 mod password_input;
 mod poster;
 mod reports;
@@ -15,6 +14,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::accounts::AccountError;
+use crate::card_sheet::CardFormat;
 use crate::configuration::ConfigError;
 use crate::datadir::DataDirError;
 use crate::desk::DeskError;
@@ -119,13 +119,6 @@ pub enum TokensCommand {
         #[arg(long)]
         batch: i64,
     },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CardFormat {
-    Txt,
-    Csv,
-    Html,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{csv, password_input, CliError, ExportFormat};
+use super::{password_input, CliError, ExportFormat};
+use crate::csv;
 use crate::desk;
 use crate::store::staff::{self, Role};
 use crate::store::{audit, reports};

@@ -4,9 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use chrono::NaiveDate;
-use tera::Context;
 
-use super::{csv, CardFormat, CliError};
+use super::CliError;
+use crate::card_sheet::{self, CardFormat};
 use crate::store::{audit, cards, StoreError};
 
 #[allow(clippy::too_many_arguments)]
@@ -69,35 +69,17 @@ pub fn issue(
         "batch.issue",
         &format!("batch:{batch_id} count:{count}"),
     )?;
-    let grouped: Vec<String> = codes.iter().map(|c| c.grouped()).collect();
-    let text = match format {
-        CardFormat::Txt => grouped.iter().map(|c| format!("{c}\n")).collect::<String>(),
-        CardFormat::Csv => {
-            let mut s = csv::record(["batch", "label", "expires", "code"]);
-            let batch = batch_id.to_string();
-            let exp = expires.map(|d| d.to_string()).unwrap_or_default();
-            for c in &grouped {
-                s.push_str(&csv::record([
-                    batch.as_str(),
-                    label,
-                    exp.as_str(),
-                    c.as_str(),
-                ]));
-            }
-            s
-        }
-        CardFormat::Html => {
-            let mut ctx = Context::new();
-            ctx.insert("codes", &grouped);
-            ctx.insert("label", label);
-            ctx.insert("batch", &batch_id);
-            ctx.insert("expires", &expires.map(|d| d.to_string()));
-            ctx.insert("entry_url", &settings.public_url);
-            crate::templates::load()
-                .and_then(|t| t.render("cards.html", &ctx))
-                .map_err(|e| CliError::Usage(format!("card sheet: {e}")))?
-        }
-    };
+    let text = card_sheet::render(
+        format,
+        &card_sheet::Batch {
+            id: batch_id,
+            label,
+            expires,
+            entry_url: &settings.public_url,
+        },
+        &codes,
+    )
+    .map_err(|e| CliError::Usage(format!("card sheet: {e}")))?;
     let where_to = out
         .map(|p| p.display().to_string())
         .unwrap_or("stdout".into());

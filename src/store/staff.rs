@@ -232,3 +232,64 @@ pub fn recovery(conn: &Connection) -> Result<Option<WrappedKey>, StoreError> {
     .map(to_wrapped)
     .transpose()
 }
+
+/// An account as the console lists it.
+#[derive(Debug, Serialize)]
+pub struct Listed {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_on: String,
+    pub last_login_on: Option<String>,
+    /// Investigators: whether they hold a grant of the desk key.
+    pub granted: bool,
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.username, s.role, s.disabled, s.created_on, s.last_login_on,
+                g.staff_id IS NOT NULL
+         FROM staff s LEFT JOIN desk_grants g ON g.staff_id = s.id
+         ORDER BY s.role, s.username",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let role: String = r.get(2)?;
+        Ok(Listed {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            role: Role::parse(&role).unwrap_or(Role::Admin),
+            disabled: r.get(3)?,
+            created_on: r.get(4)?,
+            last_login_on: r.get(5)?,
+            granted: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Account, StoreError> {
+    let username: String = conn
+        .query_row("SELECT username FROM staff WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    find(conn, &username)?.ok_or(StoreError::NotFound)
+}
+
+pub fn set_disabled(conn: &Connection, id: i64, disabled: bool) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff SET disabled = ?1 WHERE id = ?2",
+        params![disabled, id],
+    )?;
+    Ok(())
+}
+
+pub fn set_password_hash(conn: &Connection, id: i64, hash: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff SET password_hash = ?1 WHERE id = ?2",
+        params![hash, id],
+    )?;
+    Ok(())
+}

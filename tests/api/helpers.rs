@@ -354,6 +354,14 @@ impl Staff<'_> {
         )
     }
 
+    /// A POST with this session's CSRF token added.
+    pub fn post_csrf(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let csrf = self.csrf();
+        let mut all = fields.to_vec();
+        all.push(("csrf", &csrf));
+        self.post(path, &all)
+    }
+
     pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         read(
             self.app
@@ -366,12 +374,11 @@ impl Staff<'_> {
 
     /// The CSRF token from a page's hidden field.
     pub fn csrf(&self) -> String {
-        let page = self.get("/staff/").body;
-        let page = if page.contains("name=\"csrf\"") {
-            page
-        } else {
-            self.get("/staff/reports").body
-        };
+        let page = ["/staff/batches", "/staff/team"]
+            .iter()
+            .map(|p| self.get(p).body)
+            .find(|b| b.contains("name=\"csrf\""))
+            .expect("a page with a CSRF field");
         let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
         page[at..at + 64].to_string()
     }

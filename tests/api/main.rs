@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod console;
 mod export;
 mod metadata;
 mod pool;

@@ -12,9 +12,9 @@ fn pending_reports_are_invisible_until_the_release() {
     let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
     let admin = app.login(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD);
     let queue_before = desk.get("/staff/reports").body;
-    let admin_before = admin.get("/staff/").body;
+    let admin_before = admin.get("/staff/batches").body;
     let cards = app.issue_cards(3);
-    let admin_after_issue = admin.get("/staff/").body;
+    let admin_after_issue = admin.get("/staff/batches").body;
     for c in &cards[..2] {
         assert_eq!(
             app.file(c, "等待池里的反映，交付前谁也看不到。").status,
@@ -22,7 +22,7 @@ fn pending_reports_are_invisible_until_the_release() {
         );
     }
     assert_eq!(desk.get("/staff/reports").body, queue_before);
-    assert_eq!(admin.get("/staff/").body, admin_after_issue);
+    assert_eq!(admin.get("/staff/batches").body, admin_after_issue);
     assert_ne!(admin_before, admin_after_issue, "the new batch is listed");
     assert!(app.export().is_empty());
     assert_eq!(app.cli_ok(&["tokens", "list"], "").lines().count(), 2);

@@ -58,7 +58,7 @@ fn admins_get_403_on_every_report_route() {
         assert_eq!(r.status, 403, "{path}");
         assert!(!r.body.contains("独特标记"));
     }
-    assert!(!admin.get("/staff/").body.contains("独特标记"));
+    assert!(!admin.get("/staff/batches").body.contains("独特标记"));
 }
 
 #[test]

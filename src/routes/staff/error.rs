@@ -13,6 +13,8 @@ pub enum StaffError {
     LoginRequired,
     #[error("not allowed for this role")]
     Forbidden,
+    #[error("this investigator has not been granted the desk key yet")]
+    NotGranted,
     #[error("the form was not sent from this site (CSRF check failed)")]
     Csrf,
     #[error("not found")]
@@ -46,7 +48,9 @@ impl ResponseError for StaffError {
     fn status_code(&self) -> StatusCode {
         match self {
             StaffError::LoginRequired => StatusCode::SEE_OTHER,
-            StaffError::Forbidden | StaffError::Csrf => StatusCode::FORBIDDEN,
+            StaffError::Forbidden | StaffError::NotGranted | StaffError::Csrf => {
+                StatusCode::FORBIDDEN
+            }
             StaffError::NotFound => StatusCode::NOT_FOUND,
             StaffError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -60,6 +64,9 @@ impl ResponseError for StaffError {
                     .finish()
             }
             StaffError::Forbidden => "您的账号没有这项权限。",
+            StaffError::NotGranted => {
+                "您还没有获得调查组密钥的授权，暂时不能阅读反映。请另一位调查人员在“团队”页面为您授权，然后重新登录。"
+            }
             StaffError::Csrf => "表单已失效，请返回后刷新页面再提交。",
             StaffError::NotFound => "没有找到。",
             StaffError::Internal(cause) => {

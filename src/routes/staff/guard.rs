@@ -43,7 +43,7 @@ impl CurrentStaff {
     /// The unwrapped desk key: investigators only.
     pub fn desk(&self) -> Result<SecretKey, StaffError> {
         self.require(Role::Investigator)?;
-        self.0.desk.clone().ok_or(StaffError::Forbidden)
+        self.0.desk.clone().ok_or(StaffError::NotGranted)
     }
 
     /// Checks the form's CSRF token against the session's, in constant time.
@@ -57,6 +57,16 @@ impl CurrentStaff {
 
     pub fn actor(&self) -> String {
         format!("staff:{}", self.0.staff_id)
+    }
+
+    /// The context every staff page needs: who is signed in, their role, the CSRF token.
+    pub fn context(&self) -> tera::Context {
+        let mut ctx = tera::Context::new();
+        ctx.insert("me", &self.0.username);
+        ctx.insert("role", &self.0.role);
+        ctx.insert("csrf", &self.0.csrf);
+        ctx.insert("unlocked", &self.0.desk.is_some());
+        ctx
     }
 }
 

@@ -2,12 +2,15 @@
 //! (`HttpOnly; SameSite=Strict`, `Secure` on https), with a CSRF token on every
 //! state-changing request and the role checked on every route.
 
+mod accounts;
+mod batches;
 mod error;
 mod guard;
 mod home;
 mod login;
 mod reports;
 mod setup;
+mod team;
 
 use actix_web::web;
 
@@ -23,5 +26,23 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/setup/{token}", web::get().to(setup::get))
         .route("/staff/setup/{token}", web::post().to(setup::post))
         .route("/staff/reports", web::get().to(reports::list))
-        .route("/staff/reports/{id}", web::get().to(reports::show));
+        .route("/staff/reports/{id}", web::get().to(reports::show))
+        .route("/staff/team", web::get().to(team::list))
+        .route("/staff/team/{id}/grant", web::post().to(team::grant))
+        .route("/staff/batches", web::get().to(batches::list))
+        .route("/staff/batches", web::post().to(batches::issue))
+        .route(
+            "/staff/batches/{id}/revoke",
+            web::post().to(batches::revoke),
+        )
+        .route("/staff/accounts", web::get().to(accounts::list))
+        .route("/staff/accounts", web::post().to(accounts::create))
+        .route(
+            "/staff/accounts/{id}/password",
+            web::post().to(accounts::reset_password),
+        )
+        .route(
+            "/staff/accounts/{id}/{action}",
+            web::post().to(accounts::disable),
+        );
 }

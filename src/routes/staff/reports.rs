@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use tera::Context;
 
 use super::{CurrentStaff, StaffError};
 use crate::desk::{self, OpenedReport};
@@ -51,10 +50,7 @@ pub async fn list(
             .collect()
     })
     .await??;
-    let mut ctx = Context::new();
-    ctx.insert("me", &current.0.username);
-    ctx.insert("role", &current.0.role);
-    ctx.insert("csrf", &current.0.csrf);
+    let mut ctx = current.context();
     ctx.insert("reports", &views);
     Ok(render::page(
         &state.templates,
@@ -85,10 +81,7 @@ pub async fn show(
         report_id = id,
         "report viewed"
     );
-    let mut ctx = Context::new();
-    ctx.insert("me", &current.0.username);
-    ctx.insert("role", &current.0.role);
-    ctx.insert("csrf", &current.0.csrf);
+    let mut ctx = current.context();
     ctx.insert("r", &view);
     Ok(render::page(
         &state.templates,

@@ -1,0 +1,193 @@
+//! `/staff/batches` (admins): card batches. Issuing answers with the codes as a download,
+//! the only time they exist in the clear; the database keeps their keyed hashes (P1). No
+//! batch shows how many of its cards were used (P3).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::home::see_other;
+use super::{CurrentStaff, StaffError};
+use crate::card_sheet::{self, CardFormat};
+use crate::routes::render;
+use crate::state::AppState;
+use crate::store::staff::Role;
+use crate::store::{audit, cards, StoreError};
+
+/// Largest batch issued from the console (the command line goes further).
+const MAX_CONSOLE_BATCH: u32 = 100_000;
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct IssueForm {
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    expires: String,
+    #[serde(default, skip_serializing)]
+    format: CardFormat,
+    #[serde(default, skip_serializing)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn page(
+    state: &AppState,
+    current: &CurrentStaff,
+    status: StatusCode,
+    form: &IssueForm,
+    error: Option<&str>,
+) -> Result<HttpResponse, StaffError> {
+    let db = state.db.clone();
+    let batches =
+        web::block(move || -> Result<_, StaffError> { Ok(cards::list_batches(&db.connect()?)?) })
+            .await??;
+    let mut ctx = current.context();
+    ctx.insert("batches", &batches);
+    ctx.insert("form", form);
+    ctx.insert("error", &error);
+    ctx.insert("entry_url", &state.settings.public_url);
+    ctx.insert("max", &MAX_CONSOLE_BATCH);
+    Ok(render::page(
+        &state.templates,
+        status,
+        "staff/batches.html",
+        &ctx,
+    ))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+) -> Result<HttpResponse, StaffError> {
+    current.require(Role::Admin)?;
+    page(
+        &state,
+        &current,
+        StatusCode::OK,
+        &IssueForm::default(),
+        None,
+    )
+    .await
+}
+
+fn parse(form: &IssueForm) -> Result<(u32, String, Option<NaiveDate>), &'static str> {
+    let count: u32 = form
+        .count
+        .trim()
+        .parse()
+        .map_err(|_| "张数请填 1 到 100000 之间的整数。")?;
+    if count == 0 || count > MAX_CONSOLE_BATCH {
+        return Err("张数请填 1 到 100000 之间的整数。");
+    }
+    let label = form.label.trim();
+    if label.is_empty() || label.chars().count() > 60 {
+        return Err("请填写批次名称（最多 60 字），例如“城关镇 2026 年第一批”。");
+    }
+    let expires = match form.expires.trim() {
+        "" => None,
+        e => Some(
+            NaiveDate::parse_from_str(e, "%Y-%m-%d")
+                .map_err(|_| "有效期请按 2027-06-30 的格式填写。")?,
+        ),
+    };
+    if expires.is_some_and(|d| d < crate::store::today()) {
+        return Err("有效期不能早于今天。");
+    }
+    Ok((count, label.to_string(), expires))
+}
+
+pub async fn issue(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    form: web::Form<IssueForm>,
+) -> Result<HttpResponse, StaffError> {
+    current.require(Role::Admin)?;
+    current.check_csrf(&form.csrf)?;
+    let (count, label, expires) = match parse(&form) {
+        Ok(v) => v,
+        Err(message) => {
+            return page(
+                &state,
+                &current,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                Some(message),
+            )
+            .await
+        }
+    };
+    let db = state.db.clone();
+    let hasher = state.card_hasher.clone();
+    let actor = current.actor();
+    let entry_url = state.settings.public_url.clone();
+    let format = form.format;
+    let (batch_id, text) = web::block(move || -> Result<_, StaffError> {
+        let mut conn = db.connect()?;
+        let (batch_id, codes) =
+            cards::issue_batch(&mut conn, &hasher, &label, expires, count, |_| {})?;
+        audit::record(
+            &conn,
+            &actor,
+            "batch.issue",
+            &format!("batch:{batch_id} count:{count}"),
+        )?;
+        let batch = card_sheet::Batch {
+            id: batch_id,
+            label: &label,
+            expires,
+            entry_url: &entry_url,
+        };
+        let text = card_sheet::render(format, &batch, &codes)
+            .map_err(|e| StaffError::Internal(e.to_string()))?;
+        Ok((batch_id, text))
+    })
+    .await??;
+    tracing::info!(
+        staff_id = current.0.staff_id,
+        batch_id,
+        count,
+        "batch issued"
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"jianfu-batch-{batch_id}.{}\"",
+                format.extension()
+            ),
+        ))
+        .body(text))
+}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, StaffError> {
+    current.require(Role::Admin)?;
+    current.check_csrf(&form.csrf)?;
+    let id = path.into_inner();
+    let db = state.db.clone();
+    let actor = current.actor();
+    web::block(move || -> Result<(), StaffError> {
+        let mut conn = db.connect()?;
+        match cards::revoke_batch(&mut conn, id) {
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        audit::record(&conn, &actor, "batch.revoke", &format!("batch:{id}"))?;
+        Ok(())
+    })
+    .await??;
+    Ok(see_other("/staff/batches"))
+}

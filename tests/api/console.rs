@@ -1,0 +1,219 @@
+//! Issue #4's console: batches issued in the browser file reports, revocation works, and
+//! accounts are managed without admins ever holding the desk key (P1, P5, SPEC §3.3).
+
+use crate::helpers::{spawn_app, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD};
+
+#[test]
+fn a_batch_issued_in_the_console_downloads_once_and_files_reports() {
+    let app = spawn_app();
+    app.add_staff();
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let r = admin.post_csrf(
+        "/staff/batches",
+        &[
+            ("count", "4"),
+            ("label", "城关镇第一批"),
+            ("expires", "2099-01-01"),
+            ("format", "txt"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"jianfu-batch-1.txt\"")
+    );
+    let codes: Vec<&str> = r.body.lines().collect();
+    assert_eq!(codes.len(), 4);
+    assert_eq!(
+        app.file(codes[0], "控制台发放的凭证提交的反映。").status,
+        303
+    );
+    // The page lists the batch with its dates, and never the codes or a use count.
+    let page = admin.get("/staff/batches").body;
+    assert!(page.contains("城关镇第一批") && page.contains("2099-01-01"));
+    assert!(!page.contains(codes[1]));
+    // The html sheet downloads as a printable page.
+    let sheet = admin.post_csrf(
+        "/staff/batches",
+        &[("count", "2"), ("label", "第二批"), ("format", "html")],
+    );
+    assert_eq!(sheet.status, 200);
+    assert!(sheet.body.contains("减负凭证"));
+}
+
+#[test]
+fn bad_batch_input_comes_back_with_the_values() {
+    let app = spawn_app();
+    app.add_staff();
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let r = admin.post_csrf(
+        "/staff/batches",
+        &[("count", "0"), ("label", "保留的名称"), ("format", "txt")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("value=\"保留的名称\""));
+    let r = admin.post_csrf(
+        "/staff/batches",
+        &[("count", "3"), ("label", "过期"), ("expires", "2001-01-01")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("有效期不能早于今天"));
+    assert!(!app.cli_ok(&["tokens", "list"], "").contains("过期"));
+}
+
+#[test]
+fn revoking_in_the_console_refuses_the_unused_cards() {
+    let app = spawn_app();
+    app.add_staff();
+    let cards = app.issue_cards(2);
+    assert_eq!(app.file(&cards[0], "作废前提交的反映。").status, 303);
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    assert_eq!(
+        admin
+            .post("/staff/batches/1/revoke", &[("csrf", "forged")])
+            .status,
+        403
+    );
+    assert_eq!(
+        app.file(&cards[1], "作废前仍可提交？").status,
+        303,
+        "the forged revoke did nothing"
+    );
+    let more = app.issue_cards(1);
+    assert_eq!(admin.post_csrf("/staff/batches/2/revoke", &[]).status, 303);
+    assert_eq!(app.file(&more[0], "作废后提交的反映。").status, 403);
+    assert!(admin.get("/staff/batches").body.contains("作废"));
+}
+
+#[test]
+fn roles_are_checked_on_every_console_route() {
+    let app = spawn_app();
+    app.add_staff();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    for path in ["/staff/batches", "/staff/accounts"] {
+        assert_eq!(desk.get(path).status, 403, "{path}");
+    }
+    let csrf = desk.csrf();
+    for path in [
+        "/staff/batches",
+        "/staff/accounts",
+        "/staff/batches/1/revoke",
+        "/staff/accounts/1/disable",
+        "/staff/accounts/1/password",
+    ] {
+        let r = desk.post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("count", "1"),
+                ("label", "x"),
+                ("username", "x"),
+                ("role", "admin"),
+                ("password", "long enough password"),
+                ("password2", "long enough password"),
+            ],
+        );
+        assert_eq!(r.status, 403, "{path}");
+    }
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    assert_eq!(admin.get("/staff/team").status, 403);
+    assert_eq!(admin.post_csrf("/staff/team/1/grant", &[]).status, 403);
+    assert_eq!(
+        app.cli_ok(&["tokens", "list"], "").lines().count(),
+        1,
+        "no batch was issued"
+    );
+}
+
+#[test]
+fn an_investigator_created_by_an_admin_reads_reports_once_granted() {
+    let app = spawn_app();
+    app.add_staff();
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(app.file(card, "授权后才能读到的反映。").status, 303);
+    let id = app.wait_released(1)[0]["id"].as_str().unwrap().to_string();
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let r = admin.post_csrf(
+        "/staff/accounts",
+        &[
+            ("username", "desk2"),
+            ("role", "investigator"),
+            ("password", "desk2 password"),
+            ("password2", "desk2 password"),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("等待授权"));
+    let desk2 = app.login("desk2", "desk2 password");
+    let refused = desk2.get(&format!("/staff/reports/{id}"));
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("授权"));
+    // desk1 grants from the team page; desk2 reads after signing in again.
+    let desk1 = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let team = desk1.get("/staff/team").body;
+    let at = team.find("/grant\"").expect("a grant button");
+    let start = team[..at].rfind("/staff/team/").unwrap();
+    let grant_path = format!("{}/grant", &team[start..at]);
+    assert_eq!(desk1.post_csrf(&grant_path, &[]).status, 303);
+    let desk2 = app.login("desk2", "desk2 password");
+    let page = desk2.get(&format!("/staff/reports/{id}"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("授权后才能读到的反映。"));
+    // An admin's password reset ends the grant: the new key has none.
+    let accounts = admin.get("/staff/accounts").body;
+    let desk2_id = {
+        let row = accounts.find("<td>desk2</td>").unwrap();
+        let at = accounts[row..].find("/staff/accounts/").unwrap() + row + 16;
+        accounts[at..].split('/').next().unwrap().to_string()
+    };
+    let r = admin.post_csrf(
+        &format!("/staff/accounts/{desk2_id}/password"),
+        &[("password", "desk2 new password")],
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("重新授权"));
+    assert_eq!(
+        desk2.get("/staff/reports").status,
+        303,
+        "the reset ended the session"
+    );
+    let again = app.login("desk2", "desk2 new password");
+    assert_eq!(again.get("/staff/reports").status, 403);
+    let old = app.post_form(
+        "/staff/login",
+        &[("username", "desk2"), ("password", "desk2 password")],
+    );
+    assert_eq!(old.status, 401);
+}
+
+#[test]
+fn a_disabled_account_is_signed_out_and_cannot_sign_in() {
+    let app = spawn_app();
+    app.add_staff();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let accounts = admin.get("/staff/accounts").body;
+    let row = accounts.find(&format!("<td>{INVESTIGATOR}</td>")).unwrap();
+    let at = accounts[row..].find("/disable\"").unwrap() + row;
+    let start = accounts[..at].rfind("/staff/accounts/").unwrap();
+    let path = format!("{}/disable", &accounts[start..at]);
+    assert_eq!(admin.post_csrf(&path, &[]).status, 303);
+    assert_eq!(desk.get("/staff/reports").status, 303);
+    let r = app.post_form(
+        "/staff/login",
+        &[
+            ("username", INVESTIGATOR),
+            ("password", INVESTIGATOR_PASSWORD),
+        ],
+    );
+    assert_eq!(r.status, 401);
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let audited: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM audit WHERE action = 'account.disable'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 1);
+}
