@@ -177,6 +177,10 @@ pub struct OpenedReport {
     pub body: String,
     pub released: String,
     pub status: crate::domain::ReportStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission_item: Option<String>,
 }
 
 impl Drop for OpenedReport {
@@ -185,6 +189,8 @@ impl Drop for OpenedReport {
         self.department.zeroize();
         self.township.zeroize();
         self.body.zeroize();
+        self.certificate.zeroize();
+        self.admission_item.zeroize();
     }
 }
 
@@ -207,5 +213,7 @@ pub fn open_report(
         body: report.body.clone(),
         released: stored.released_on.clone(),
         status: stored.status,
+        certificate: report.certificate.clone(),
+        admission_item: report.admission_item.clone(),
     })
 }

@@ -48,12 +48,14 @@ impl Application {
             settings.public_url = format!("http://{bound}");
         }
         let (writer, _thread) = Writer::spawn(&data.db)?;
+        let choices = crate::reference::Choices::load(&data.db.connect()?)?;
         let state = web::Data::new(AppState::new(
             settings.clone(),
             data.db,
             writer.clone(),
             data.card_hasher,
             templates::load()?,
+            choices,
         ));
         let pool_settings = settings.pool;
         actix_web::rt::spawn(pool::run(pool_settings, writer));

@@ -1,6 +1,6 @@
 //! What every request handler shares.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tera::Tera;
@@ -10,6 +10,7 @@ use crate::authentication::SessionStore;
 use crate::configuration::Settings;
 use crate::crypto::{CardHasher, PublicKey};
 use crate::desk;
+use crate::reference::Choices;
 use crate::store::writer::Writer;
 use crate::store::{Db, StoreError};
 
@@ -26,6 +27,7 @@ pub struct AppState {
     pub report_throttle: Throttle<[u8; 16]>,
     pub address_hasher: AddressHasher,
     desk_public: RwLock<Option<PublicKey>>,
+    choices: RwLock<Arc<Choices>>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
         writer: Writer,
         card_hasher: CardHasher,
         templates: Tera,
+        choices: Choices,
     ) -> AppState {
         let report_attempts = settings.report_attempts;
         AppState {
@@ -48,6 +51,7 @@ impl AppState {
             report_throttle: Throttle::new(report_attempts, Duration::from_secs(10 * 60)),
             address_hasher: AddressHasher::default(),
             desk_public: RwLock::new(None),
+            choices: RwLock::new(Arc::new(choices)),
         }
     }
 
@@ -59,5 +63,22 @@ impl AppState {
         let key = desk::public_key(&self.db.connect()?)?;
         *self.desk_public.write().unwrap_or_else(|e| e.into_inner()) = key;
         Ok(key)
+    }
+}
+
+impl AppState {
+    /// The reference lists the reporter form offers.
+    pub fn choices(&self) -> Arc<Choices> {
+        self.choices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reloads the reference lists after an import.
+    pub fn reload_choices(&self) -> Result<(), StoreError> {
+        let fresh = Choices::load(&self.db.connect()?)?;
+        *self.choices.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        Ok(())
     }
 }

@@ -24,6 +24,8 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/accounts.html",
     "staff/team.html",
     "staff/recovery.html",
+    "staff/lists.html",
+    "staff/list.html",
     "staff/reports.html",
     "staff/report.html",
 );

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{CardCode, Category, Channel, Listed, Month};
+use crate::reference::Choices;
 
 /// The longest account accepted, in characters (SPEC §3.2).
 pub const BODY_MAX_CHARS: usize = 5000;
@@ -24,6 +25,8 @@ pub struct RawReport {
     pub occurred: String,
     pub listed: String,
     pub body: String,
+    pub certificate: String,
+    pub admission_item: String,
     pub confirm: bool,
 }
 
@@ -49,6 +52,8 @@ impl RawReport {
                 "occurred" => &mut raw.occurred,
                 "listed" => &mut raw.listed,
                 "body" => &mut raw.body,
+                "certificate" => &mut raw.certificate,
+                "admission_item" => &mut raw.admission_item,
                 "confirm" => {
                     raw.confirm = v == "1";
                     continue;
@@ -65,8 +70,13 @@ impl RawReport {
         raw
     }
 
-    /// Parses every field, collecting a message per bad field.
-    pub fn parse(&self, today: chrono::NaiveDate) -> Result<(CardCode, Report), FieldErrors> {
+    /// Parses every field, collecting a message per bad field. `choices` are the reference
+    /// lists the optional certificate and admission-item fields must come from.
+    pub fn parse(
+        &self,
+        today: chrono::NaiveDate,
+        choices: &Choices,
+    ) -> Result<(CardCode, Report), FieldErrors> {
         let mut errors = FieldErrors::default();
         let token = CardCode::parse(&self.token)
             .map_err(|e| errors.add("token", e.message()))
@@ -106,6 +116,14 @@ impl RawReport {
                 &format!("内容太长了：{body_chars} 字，最多 {BODY_MAX_CHARS} 字。"),
             );
         }
+        let certificate = optional(&self.certificate);
+        if certificate.is_some_and(|c| !choices.has_certificate(c)) {
+            errors.add("certificate", "这项证明不在列表中了，请重新选择。");
+        }
+        let admission_item = optional(&self.admission_item);
+        if admission_item.is_some_and(|c| !choices.has_admission_item(c)) {
+            errors.add("admission_item", "这个清单事项不在列表中了，请重新选择。");
+        }
         match (token, category, channel, listed, occurred) {
             (Some(token), Some(category), Some(channel), Some(listed), Some(occurred))
                 if errors.is_empty() =>
@@ -120,12 +138,18 @@ impl RawReport {
                         occurred,
                         listed,
                         body: body.to_string(),
+                        certificate: certificate.map(str::to_string),
+                        admission_item: admission_item.map(str::to_string),
                     },
                 ))
             }
             _ => Err(errors),
         }
     }
+}
+
+fn optional(value: &str) -> Option<&str> {
+    Some(value.trim()).filter(|v| !v.is_empty())
 }
 
 /// A complete, valid report: what is sealed to the desk key.
@@ -138,6 +162,12 @@ pub struct Report {
     pub occurred: Month,
     pub listed: Listed,
     pub body: String,
+    /// The cancelled certificate demanded, by name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    /// The admission-list item the task was said to be (its screening code), or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission_item: Option<String>,
 }
 
 impl std::fmt::Debug for Report {
@@ -151,6 +181,8 @@ impl Drop for Report {
         self.department.zeroize();
         self.township.zeroize();
         self.body.zeroize();
+        self.certificate.zeroize();
+        self.admission_item.zeroize();
     }
 }
 
@@ -197,7 +229,7 @@ mod tests {
     fn a_complete_form_parses() {
         let code = CardCode::generate(&mut OsRng);
         let raw = RawReport::from_form(form(&code.grouped()).as_bytes());
-        let (card, report) = raw.parse(today()).unwrap();
+        let (card, report) = raw.parse(today(), &Choices::default()).unwrap();
         assert_eq!(card.normalized(), code.normalized());
         assert_eq!(report.category, Category::Certificate);
         assert_eq!(report.body, "要求每户开具生活困难证明。\n第二行");
@@ -207,7 +239,7 @@ mod tests {
     #[test]
     fn every_bad_field_gets_its_own_message() {
         let raw = RawReport::from_form(b"category=nope&occurred=2030-01&body=x");
-        let errors = raw.parse(today()).err().unwrap();
+        let errors = raw.parse(today(), &Choices::default()).err().unwrap();
         for field in [
             "token",
             "category",
@@ -227,15 +259,20 @@ mod tests {
         let code = CardCode::generate(&mut OsRng);
         let mut raw = RawReport::from_form(form(&code.grouped()).as_bytes());
         raw.body = "减".repeat(BODY_MAX_CHARS);
-        assert!(raw.parse(today()).is_ok());
+        assert!(raw.parse(today(), &Choices::default()).is_ok());
         raw.body.push('负');
-        assert!(raw.parse(today()).err().unwrap().get("body").is_some());
+        assert!(raw
+            .parse(today(), &Choices::default())
+            .err()
+            .unwrap()
+            .get("body")
+            .is_some());
     }
 
     #[test]
     fn malformed_bytes_never_panic() {
         let raw = RawReport::from_form(b"body=%ff%fe&token=%&&=&confirm=1");
         assert!(raw.confirm);
-        assert!(raw.parse(today()).is_err());
+        assert!(raw.parse(today(), &Choices::default()).is_err());
     }
 }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cards;
 pub mod meta;
+pub mod reference;
 pub mod reports;
 pub mod schema;
 pub mod staff;

@@ -7,7 +7,8 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 -- Small facts: schema details, the desk public key, the setup-link hash.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 
@@ -96,7 +97,27 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"#];
+"#,
+    r#"
+-- Reference lists (issue #4): the choices the reporter form offers. No report refers to a
+-- row by id; a report carries the name it was given.
+CREATE TABLE departments (position INTEGER NOT NULL, name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE townships (position INTEGER NOT NULL, name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE admission_items (
+    position INTEGER NOT NULL,
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    basis TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE cancelled_certificates (
+    position INTEGER NOT NULL,
+    name TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    basis TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
+];
 
 /// Brings the schema up to date inside one transaction.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
@@ -109,10 +130,25 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         return Ok(());
     }
     let tx = conn.transaction()?;
-    for sql in &MIGRATIONS[version..] {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.execute_batch(sql)?;
+        if i == 1 {
+            seed_reference_lists(&tx)?;
+        }
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// The starter admission and cancelled-certificate lists from `reference/`.
+fn seed_reference_lists(conn: &Connection) -> Result<(), StoreError> {
+    use crate::reference::{parse_csv, ListKind};
+    for kind in ListKind::ALL {
+        let rows = parse_csv(kind, kind.defaults()).map_err(|bad| {
+            StoreError::Conflict(format!("starter list {}: {bad:?}", kind.slug()))
+        })?;
+        super::reference::replace(conn, kind, &rows)?;
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod cli;
 mod console;
 mod export;
+mod lists;
 mod metadata;
 mod pool;
 mod race;

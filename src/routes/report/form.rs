@@ -87,6 +87,8 @@ pub fn render(
     ctx.insert("channels", &channels);
     ctx.insert("listed_options", &listed);
     ctx.insert("in_app", &in_app_browser(req));
+    ctx.insert("choices", &*state.choices());
+    ctx.insert("not_on_list", crate::reference::NOT_ON_LIST);
     ctx.insert(
         "this_month",
         &crate::store::today().format("%Y-%m").to_string(),

@@ -66,7 +66,7 @@ pub async fn post(
     if address.is_some_and(|a| state.report_throttle.is_blocked(&a)) {
         return notice(StatusCode::TOO_MANY_REQUESTS, TOO_MANY);
     }
-    let (card, report) = match raw.parse(crate::store::today()) {
+    let (card, report) = match raw.parse(crate::store::today(), &state.choices()) {
         Ok(parsed) => parsed,
         Err(errors) => {
             if errors.get("token").is_some() {

@@ -7,6 +7,7 @@ mod batches;
 mod error;
 mod guard;
 mod home;
+mod lists;
 mod login;
 mod reports;
 mod setup;
@@ -44,5 +45,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route(
             "/staff/accounts/{id}/{action}",
             web::post().to(accounts::disable),
-        );
+        )
+        .route("/staff/lists", web::get().to(lists::index))
+        .route("/staff/lists/{kind}.csv", web::get().to(lists::export))
+        .route("/staff/lists/{kind}", web::get().to(lists::show))
+        .route("/staff/lists/{kind}", web::post().to(lists::import));
 }

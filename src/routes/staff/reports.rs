@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{CurrentStaff, StaffError};
 use crate::desk::{self, OpenedReport};
+use crate::reference::Choices;
 use crate::routes::render;
 use crate::state::AppState;
 use crate::store::{audit, reports};
@@ -20,12 +21,17 @@ struct View {
     channel_label: &'static str,
     listed_label: &'static str,
     status_label: &'static str,
+    admission_label: Option<String>,
     excerpt: String,
 }
 
-impl From<OpenedReport> for View {
-    fn from(report: OpenedReport) -> View {
+impl View {
+    fn new(report: OpenedReport, choices: &Choices) -> View {
         View {
+            admission_label: report
+                .admission_item
+                .as_deref()
+                .map(|code| choices.admission_label(code)),
             category_label: report.category.label(),
             channel_label: report.channel.label(),
             listed_label: report.listed.label(),
@@ -42,11 +48,12 @@ pub async fn list(
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
     let db = state.db.clone();
+    let choices = state.choices();
     let views = web::block(move || -> Result<Vec<View>, StaffError> {
         let stored = reports::all(&db.connect()?)?;
         stored
             .iter()
-            .map(|s| Ok(View::from(desk::open_report(&key, s)?)))
+            .map(|s| Ok(View::new(desk::open_report(&key, s)?, &choices)))
             .collect()
     })
     .await??;
@@ -69,11 +76,12 @@ pub async fn show(
     let id = path.into_inner();
     let db = state.db.clone();
     let actor = current.actor();
+    let choices = state.choices();
     let view = web::block(move || -> Result<View, StaffError> {
         let conn = db.connect()?;
         let stored = reports::get(&conn, id)?;
         audit::record(&conn, &actor, "report.view", &format!("report:{id}"))?;
-        Ok(View::from(desk::open_report(&key, &stored)?))
+        Ok(View::new(desk::open_report(&key, &stored)?, &choices))
     })
     .await??;
     tracing::info!(

@@ -1,0 +1,288 @@
+//! Reference lists that make reports comparable: departments, townships, the admission list
+//! (准入事项清单) and the cancelled-certificate list (出具证明事项取消清单). Each is imported
+//! whole from CSV: every row is checked, and one bad row changes nothing.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+/// Which list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    Departments,
+    Townships,
+    Admission,
+    Certificates,
+}
+
+impl ListKind {
+    pub const ALL: [ListKind; 4] = [
+        ListKind::Departments,
+        ListKind::Townships,
+        ListKind::Admission,
+        ListKind::Certificates,
+    ];
+
+    pub fn parse(slug: &str) -> Option<ListKind> {
+        ListKind::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ListKind::Departments => "departments",
+            ListKind::Townships => "townships",
+            ListKind::Admission => "admission",
+            ListKind::Certificates => "certificates",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ListKind::Departments => "部门",
+            ListKind::Townships => "乡镇（街道）",
+            ListKind::Admission => "村（社区）工作事项准入清单",
+            ListKind::Certificates => "不再由村（社区）出具的证明",
+        }
+    }
+
+    /// The CSV header; the first column is the list's unique key.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            ListKind::Departments | ListKind::Townships => &["name"],
+            ListKind::Admission => &["code", "name", "kind", "basis"],
+            ListKind::Certificates => &["name", "scope", "basis"],
+        }
+    }
+
+    /// Columns that may be empty.
+    fn optional(self, column: &str) -> bool {
+        column == "basis"
+    }
+
+    /// The starter list, from `reference/`.
+    pub fn defaults(self) -> &'static str {
+        match self {
+            ListKind::Departments | ListKind::Townships => "name\n",
+            ListKind::Admission => include_str!("../reference/sample-admission-list.csv"),
+            ListKind::Certificates => include_str!("../reference/cancelled-certificates.csv"),
+        }
+    }
+}
+
+/// One row: its values in the order of `columns()`.
+pub type Row = Vec<String>;
+
+/// A bad row: its line number in the file and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadRow {
+    pub line: u64,
+    pub reason: String,
+}
+
+const MAX_ROWS: usize = 5000;
+const MAX_FIELD_CHARS: usize = 500;
+
+/// Parses and checks a whole CSV file for `kind`; all bad rows are reported.
+pub fn parse_csv(kind: ListKind, text: &str) -> Result<Vec<Row>, Vec<BadRow>> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let columns = kind.columns();
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(str::to_string).collect(),
+        Err(e) => {
+            return Err(vec![BadRow {
+                line: 1,
+                reason: format!("无法读取表头：{e}"),
+            }])
+        }
+    };
+    if header != columns {
+        return Err(vec![BadRow {
+            line: 1,
+            reason: format!(
+                "表头应为 {}，实际为 {}",
+                columns.join(","),
+                header.join(",")
+            ),
+        }]);
+    }
+    let mut rows = Vec::new();
+    let mut bad = Vec::new();
+    let mut seen = HashSet::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                bad.push(BadRow {
+                    line,
+                    reason: format!("无法解析：{e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record.len() != columns.len() {
+            bad.push(BadRow {
+                line,
+                reason: format!("应有 {} 列，实际 {} 列", columns.len(), record.len()),
+            });
+            continue;
+        }
+        let row: Row = record.iter().map(str::to_string).collect();
+        if let Some((col, _)) = columns
+            .iter()
+            .zip(&row)
+            .find(|(c, v)| v.is_empty() && !kind.optional(c))
+        {
+            bad.push(BadRow {
+                line,
+                reason: format!("“{col}”不能为空"),
+            });
+            continue;
+        }
+        if let Some((col, _)) = columns
+            .iter()
+            .zip(&row)
+            .find(|(_, v)| v.chars().count() > MAX_FIELD_CHARS)
+        {
+            bad.push(BadRow {
+                line,
+                reason: format!("“{col}”太长（最多 {MAX_FIELD_CHARS} 字）"),
+            });
+            continue;
+        }
+        if !seen.insert(row[0].clone()) {
+            bad.push(BadRow {
+                line,
+                reason: format!("“{}”重复", row[0]),
+            });
+            continue;
+        }
+        rows.push(row);
+    }
+    if rows.len() > MAX_ROWS {
+        bad.push(BadRow {
+            line: 0,
+            reason: format!("最多 {MAX_ROWS} 行"),
+        });
+    }
+    if bad.is_empty() {
+        Ok(rows)
+    } else {
+        Err(bad)
+    }
+}
+
+/// The list as CSV, header first.
+pub fn to_csv(kind: ListKind, rows: &[Row]) -> String {
+    let mut out = crate::csv::record(kind.columns().iter().copied());
+    for row in rows {
+        out.push_str(&crate::csv::record(row.iter().map(String::as_str)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_lists_parse() {
+        for kind in ListKind::ALL {
+            parse_csv(kind, kind.defaults()).unwrap();
+        }
+        assert_eq!(
+            parse_csv(ListKind::Certificates, ListKind::Certificates.defaults())
+                .unwrap()
+                .len(),
+            22
+        );
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let text = "code,name,kind,basis\nA1,办理,协助,\nA1,重复,协助,\n,无编码,协助,\nA3,缺列\n";
+        let bad = parse_csv(ListKind::Admission, text).unwrap_err();
+        let lines: Vec<u64> = bad.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [3, 4, 5]);
+        assert!(bad[0].reason.contains("重复"));
+        assert!(bad[2].reason.contains("4 列"));
+    }
+
+    #[test]
+    fn a_wrong_header_is_line_one() {
+        let bad = parse_csv(ListKind::Departments, "部门\n县民政局\n").unwrap_err();
+        assert_eq!(bad[0].line, 1);
+    }
+
+    #[test]
+    fn export_round_trips() {
+        let rows = parse_csv(ListKind::Certificates, ListKind::Certificates.defaults()).unwrap();
+        let again = parse_csv(
+            ListKind::Certificates,
+            &to_csv(ListKind::Certificates, &rows),
+        );
+        assert_eq!(again.unwrap(), rows);
+    }
+}
+
+/// What the reporter form offers, loaded once and reloaded after an import.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Choices {
+    pub departments: Vec<String>,
+    pub townships: Vec<String>,
+    /// (screening code, name)
+    pub admission: Vec<(String, String)>,
+    pub certificates: Vec<String>,
+}
+
+/// The `admission_item` value that says the task is not on the list.
+pub const NOT_ON_LIST: &str = "none";
+
+impl Choices {
+    pub fn load(conn: &rusqlite::Connection) -> Result<Choices, crate::store::StoreError> {
+        use crate::store::reference::rows;
+        let first = |kind| -> Result<Vec<String>, crate::store::StoreError> {
+            Ok(rows(conn, kind)?
+                .into_iter()
+                .map(|mut r| r.swap_remove(0))
+                .collect())
+        };
+        Ok(Choices {
+            departments: first(ListKind::Departments)?,
+            townships: first(ListKind::Townships)?,
+            admission: rows(conn, ListKind::Admission)?
+                .into_iter()
+                .map(|r| (r[0].clone(), r[1].clone()))
+                .collect(),
+            certificates: first(ListKind::Certificates)?,
+        })
+    }
+
+    pub fn has_certificate(&self, name: &str) -> bool {
+        self.certificates.iter().any(|c| c == name)
+    }
+
+    pub fn has_admission_item(&self, code: &str) -> bool {
+        code == NOT_ON_LIST || self.admission.iter().any(|(c, _)| c == code)
+    }
+
+    /// A label for an admission item as a report names it.
+    pub fn admission_label(&self, code: &str) -> String {
+        if code == NOT_ON_LIST {
+            return "说不在清单内".into();
+        }
+        match self.admission.iter().find(|(c, _)| c == code) {
+            Some((c, name)) => format!("{c} {name}"),
+            None => code.to_string(),
+        }
+    }
+}
