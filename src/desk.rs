@@ -181,6 +181,11 @@ pub struct OpenedReport {
     pub certificate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admission_item: Option<String>,
+    /// The desk's own fields; not part of the export (SPEC §3.1 keys).
+    #[serde(skip)]
+    pub assignee: Option<i64>,
+    #[serde(skip)]
+    pub case_id: Option<i64>,
 }
 
 impl Drop for OpenedReport {
@@ -215,5 +220,24 @@ pub fn open_report(
         status: stored.status,
         certificate: report.certificate.clone(),
         admission_item: report.admission_item.clone(),
+        assignee: stored.assignee,
+        case_id: stored.case_id,
     })
+}
+
+/// Seals an investigator's note to the desk key (P5).
+pub fn seal_note(conn: &Connection, text: &str) -> Result<Vec<u8>, DeskError> {
+    let desk = public_key(conn)?.ok_or(DeskError::NoDeskKey)?;
+    Ok(sealing::seal(
+        &desk,
+        Purpose::Note,
+        text.as_bytes(),
+        &mut OsRng,
+    ))
+}
+
+/// Opens a note with the desk key.
+pub fn open_note(key: &SecretKey, sealed: &[u8]) -> Result<String, DeskError> {
+    let plain = sealing::open(key, Purpose::Note, sealed)?;
+    String::from_utf8(plain.to_vec()).map_err(|_| DeskError::Crypto(CryptoError::Malformed))
 }

@@ -23,6 +23,8 @@ pub enum Purpose {
     Report,
     /// A grant: the desk private key, sealed to an investigator's own key.
     Grant,
+    /// An investigator's note on a report, sealed to the desk key.
+    Note,
 }
 
 impl Purpose {
@@ -30,6 +32,7 @@ impl Purpose {
         match self {
             Purpose::Report => b"jianfu report seal v1",
             Purpose::Grant => b"jianfu desk grant v1",
+            Purpose::Note => b"jianfu desk note v1",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod cases;
 pub mod meta;
 pub mod reference;
 pub mod reports;

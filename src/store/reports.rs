@@ -13,6 +13,8 @@ pub struct StoredReport {
     pub released_on: String,
     pub status: ReportStatus,
     pub sealed: Vec<u8>,
+    pub assignee: Option<i64>,
+    pub case_id: Option<i64>,
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredReport> {
@@ -22,13 +24,15 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredReport> {
         released_on: r.get(1)?,
         status: ReportStatus::parse(&status).unwrap_or(ReportStatus::New),
         sealed: r.get(3)?,
+        assignee: r.get(4)?,
+        case_id: r.get(5)?,
     })
 }
 
 /// Every released report, newest release first.
 pub fn all(conn: &Connection) -> Result<Vec<StoredReport>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT id, released_on, status, sealed FROM reports ORDER BY released_on DESC, id",
+        "SELECT id, released_on, status, sealed, assignee, case_id FROM reports\n         ORDER BY released_on DESC, id",
     )?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -36,7 +40,7 @@ pub fn all(conn: &Connection) -> Result<Vec<StoredReport>, StoreError> {
 
 pub fn get(conn: &Connection, id: i64) -> Result<StoredReport, StoreError> {
     conn.query_row(
-        "SELECT id, released_on, status, sealed FROM reports WHERE id = ?1",
+        "SELECT id, released_on, status, sealed, assignee, case_id FROM reports WHERE id = ?1",
         [id],
         from_row,
     )
@@ -51,4 +55,68 @@ pub fn stored_total(conn: &Connection) -> Result<i64, StoreError> {
         [],
         |r| r.get(0),
     )?)
+}
+
+fn changed(n: usize) -> Result<(), StoreError> {
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub fn set_status(conn: &Connection, id: i64, status: ReportStatus) -> Result<(), StoreError> {
+    changed(conn.execute(
+        "UPDATE reports SET status = ?1 WHERE id = ?2",
+        rusqlite::params![status.code(), id],
+    )?)
+}
+
+pub fn set_assignee(conn: &Connection, id: i64, staff_id: Option<i64>) -> Result<(), StoreError> {
+    changed(conn.execute(
+        "UPDATE reports SET assignee = ?1 WHERE id = ?2",
+        rusqlite::params![staff_id, id],
+    )?)
+}
+
+pub fn set_case(conn: &Connection, id: i64, case_id: Option<i64>) -> Result<(), StoreError> {
+    changed(conn.execute(
+        "UPDATE reports SET case_id = ?1 WHERE id = ?2",
+        rusqlite::params![case_id, id],
+    )?)
+}
+
+/// A note as stored: sealed to the desk key.
+pub struct StoredNote {
+    pub author: String,
+    pub written_on: String,
+    pub sealed: Vec<u8>,
+}
+
+pub fn add_note(
+    conn: &Connection,
+    report_id: i64,
+    author: i64,
+    sealed: &[u8],
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO notes (report_id, author, written_on, sealed) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![report_id, author, super::today().to_string(), sealed],
+    )?;
+    Ok(())
+}
+
+pub fn notes(conn: &Connection, report_id: i64) -> Result<Vec<StoredNote>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT s.username, n.written_on, n.sealed FROM notes n JOIN staff s ON s.id = n.author
+         WHERE n.report_id = ?1 ORDER BY n.id",
+    )?;
+    let rows = stmt.query_map([report_id], |r| {
+        Ok(StoredNote {
+            author: r.get(0)?,
+            written_on: r.get(1)?,
+            sealed: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -117,6 +117,34 @@ CREATE TABLE cancelled_certificates (
     basis TEXT NOT NULL
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- The desk's own work (issue #3). Cases (事项) group reports about one task; their fields
+-- are written by investigators, never copied from reports.
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    department TEXT NOT NULL,
+    listed TEXT NOT NULL CHECK (listed IN ('on', 'off', 'unknown')),
+    screening_code TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT 'open'
+        CHECK (outcome IN ('open', 'stopped', 'adjusted', 'upheld', 'unfounded')),
+    month TEXT NOT NULL DEFAULT '',
+    public_text TEXT NOT NULL DEFAULT '',
+    published_on TEXT
+);
+-- Triage on a released report: who handles it and which case it belongs to.
+ALTER TABLE reports ADD COLUMN assignee INTEGER REFERENCES staff(id);
+ALTER TABLE reports ADD COLUMN case_id INTEGER REFERENCES cases(id);
+-- P5: investigators' notes, sealed to the desk key like the reports.
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    author INTEGER NOT NULL REFERENCES staff(id),
+    written_on TEXT NOT NULL,
+    sealed BLOB NOT NULL
+);
+CREATE INDEX notes_by_report ON notes(report_id);
+"#,
 ];
 
 /// Brings the schema up to date inside one transaction.

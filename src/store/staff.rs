@@ -102,10 +102,10 @@ pub fn touch_last_login(conn: &Connection, staff_id: i64) -> Result<(), StoreErr
     Ok(())
 }
 
-fn wrap_from_row(
-    r: &rusqlite::Row<'_>,
-    at: usize,
-) -> rusqlite::Result<(Vec<u8>, WrapParams, Vec<u8>, Vec<u8>)> {
+/// A key wrap's columns as read: salt, parameters, nonce, ciphertext.
+type WrapColumns = (Vec<u8>, WrapParams, Vec<u8>, Vec<u8>);
+
+fn wrap_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<WrapColumns> {
     Ok((
         r.get(at)?,
         WrapParams {
@@ -118,9 +118,7 @@ fn wrap_from_row(
     ))
 }
 
-fn to_wrapped(
-    (salt, params, nonce, ciphertext): (Vec<u8>, WrapParams, Vec<u8>, Vec<u8>),
-) -> Result<WrappedKey, StoreError> {
+fn to_wrapped((salt, params, nonce, ciphertext): WrapColumns) -> Result<WrappedKey, StoreError> {
     let corrupt = || StoreError::Conflict("a stored key wrap is corrupt".into());
     Ok(WrappedKey {
         salt: salt.try_into().map_err(|_| corrupt())?,

@@ -4,6 +4,7 @@ mod helpers;
 
 mod cli;
 mod console;
+mod desk;
 mod export;
 mod lists;
 mod metadata;

@@ -71,7 +71,17 @@ fn released_reports_carry_random_ids_and_only_the_release_day() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(columns, ["id", "released_on", "status", "sealed"]);
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "released_on",
+            "status",
+            "sealed",
+            "assignee",
+            "case_id"
+        ]
+    );
 }
 
 fn chrono_like_date(s: &str) -> bool {

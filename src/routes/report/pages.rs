@@ -7,6 +7,7 @@ use tera::Context;
 
 use crate::routes::render;
 use crate::state::AppState;
+use crate::store::cases;
 
 pub async fn thanks(state: web::Data<AppState>) -> HttpResponse {
     render::page(
@@ -17,11 +18,33 @@ pub async fn thanks(state: web::Data<AppState>) -> HttpResponse {
     )
 }
 
-/// The public board of stopped tasks (已叫停事项公示). Cases are published by the desk;
-/// until it publishes, the board says so.
+/// The public board of stopped tasks (已叫停事项公示): cases the desk published, with the
+/// text it wrote for the public — never a report's words, never a report id (P6).
 pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
+    let db = state.db.clone();
+    let published = web::block(move || cases::published(&db.connect()?)).await;
+    let Ok(Ok(published)) = published else {
+        return render::message(
+            &state.templates,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "暂时无法显示",
+            "公示页暂时无法显示，请稍后再试。",
+        );
+    };
+    let outcomes: Vec<_> = published
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "outcome_label": cases::label(cases::OUTCOMES, &c.outcome),
+                "department": c.department,
+                "month": c.month,
+                "public_text": c.public_text,
+                "published_on": c.published_on,
+            })
+        })
+        .collect();
     let mut ctx = Context::new();
-    ctx.insert("outcomes", &Vec::<String>::new());
+    ctx.insert("outcomes", &outcomes);
     render::page(&state.templates, StatusCode::OK, "outcomes.html", &ctx)
 }
 

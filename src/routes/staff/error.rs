@@ -19,6 +19,8 @@ pub enum StaffError {
     Csrf,
     #[error("not found")]
     NotFound,
+    #[error("invalid input: {0}")]
+    Invalid(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -52,6 +54,7 @@ impl ResponseError for StaffError {
                 StatusCode::FORBIDDEN
             }
             StaffError::NotFound => StatusCode::NOT_FOUND,
+            StaffError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             StaffError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,6 +72,7 @@ impl ResponseError for StaffError {
             }
             StaffError::Csrf => "表单已失效，请返回后刷新页面再提交。",
             StaffError::NotFound => "没有找到。",
+            StaffError::Invalid(message) => message,
             StaffError::Internal(cause) => {
                 tracing::error!(cause = %cause, "staff request failed");
                 "服务出错了，请稍后再试。"

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod batches;
+mod cases;
 mod error;
 mod guard;
 mod home;
@@ -28,6 +29,12 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/setup/{token}", web::post().to(setup::post))
         .route("/staff/reports", web::get().to(reports::list))
         .route("/staff/reports/{id}", web::get().to(reports::show))
+        .route("/staff/reports/{id}", web::post().to(reports::triage))
+        .route("/staff/cases", web::get().to(cases::list))
+        .route("/staff/cases", web::post().to(cases::save))
+        .route("/staff/cases/{id}", web::get().to(cases::show))
+        .route("/staff/cases/{id}", web::post().to(cases::save))
+        .route("/staff/cases/{id}/publish", web::post().to(cases::publish))
         .route("/staff/team", web::get().to(team::list))
         .route("/staff/team/{id}/grant", web::post().to(team::grant))
         .route("/staff/batches", web::get().to(batches::list))

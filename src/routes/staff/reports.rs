@@ -1,32 +1,43 @@
 //! The investigators' queue and one report, decrypted in memory with the session's desk key
-//! (P5). Admins get 403 (SPEC §3.3). Viewing a report is audited (P8).
+//! (P5); triage: status, assignment, notes (sealed like reports) and the case a report
+//! belongs to. Admins get 403 (SPEC §3.3). Every view and change is audited (P8).
+
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
+use super::home::see_other;
 use super::{CurrentStaff, StaffError};
 use crate::desk::{self, OpenedReport};
+use crate::domain::{Category, Channel, Listed, ReportStatus};
+use crate::queue::{self, Filter};
 use crate::reference::Choices;
 use crate::routes::render;
 use crate::state::AppState;
-use crate::store::{audit, reports};
+use crate::store::staff::{self, Role};
+use crate::store::{audit, cases, reports};
 
 /// A report with the labels a page shows.
 #[derive(Serialize)]
-struct View {
+struct View<'a> {
     #[serde(flatten)]
-    report: OpenedReport,
+    report: &'a OpenedReport,
     category_label: &'static str,
     channel_label: &'static str,
     listed_label: &'static str,
     status_label: &'static str,
     admission_label: Option<String>,
     excerpt: String,
+    /// The desk's own fields, which the export leaves out.
+    assignee: Option<i64>,
+    case_id: Option<i64>,
 }
 
-impl View {
-    fn new(report: OpenedReport, choices: &Choices) -> View {
+impl<'a> View<'a> {
+    fn new(report: &'a OpenedReport, choices: &Choices) -> View<'a> {
         View {
             admission_label: report
                 .admission_item
@@ -37,34 +48,106 @@ impl View {
             listed_label: report.listed.label(),
             status_label: report.status.label(),
             excerpt: report.body.chars().take(60).collect(),
+            assignee: report.assignee,
+            case_id: report.case_id,
             report,
         }
     }
 }
 
+#[derive(Serialize)]
+struct Choice {
+    code: &'static str,
+    label: &'static str,
+}
+
+fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|&v| Choice {
+            code: code(v),
+            label: label(v),
+        })
+        .collect()
+}
+
+/// Every released report, opened with the session's desk key.
+fn open_all(
+    db: &crate::store::Db,
+    key: &crate::crypto::SecretKey,
+) -> Result<Vec<OpenedReport>, StaffError> {
+    reports::all(&db.connect()?)?
+        .iter()
+        .map(|s| Ok(desk::open_report(key, s)?))
+        .collect()
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
+    let filter = Filter::from_query(&query);
     let db = state.db.clone();
+    let opened = web::block(move || open_all(&db, &key)).await??;
+    let page = queue::apply(&opened, &filter);
     let choices = state.choices();
-    let views = web::block(move || -> Result<Vec<View>, StaffError> {
-        let stored = reports::all(&db.connect()?)?;
-        stored
-            .iter()
-            .map(|s| Ok(View::new(desk::open_report(&key, s)?, &choices)))
-            .collect()
-    })
-    .await??;
+    let rows: Vec<View> = page.rows.iter().map(|r| View::new(r, &choices)).collect();
+    let tabs: Vec<_> = page
+        .counts
+        .iter()
+        .map(|(t, n)| serde_json::json!({"code": t.code(), "label": t.label(), "count": n}))
+        .collect();
+    let mut query_without_page: Vec<(String, String)> = query
+        .iter()
+        .filter(|(k, v)| k.as_str() != "page" && k.as_str() != "tab" && !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    query_without_page.sort();
+    let base_query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query_without_page)
+        .finish();
     let mut ctx = current.context();
-    ctx.insert("reports", &views);
+    ctx.insert("reports", &rows);
+    ctx.insert("tabs", &tabs);
+    ctx.insert("filter", &filter);
+    ctx.insert("tab", filter.tab.code());
+    ctx.insert("page", &filter.page.min(page.pages));
+    ctx.insert("pages", &page.pages);
+    ctx.insert("base_query", &base_query);
+    ctx.insert(
+        "categories",
+        &options(Category::ALL, Category::code, Category::label),
+    );
+    ctx.insert(
+        "channels",
+        &options(Channel::ALL, Channel::code, Channel::label),
+    );
+    ctx.insert(
+        "listed_options",
+        &options(Listed::ALL, Listed::code, Listed::label),
+    );
+    ctx.insert(
+        "statuses",
+        &options(ReportStatus::ALL, ReportStatus::code, ReportStatus::label),
+    );
     Ok(render::page(
         &state.templates,
         StatusCode::OK,
         "staff/reports.html",
         &ctx,
     ))
+}
+
+#[derive(Serialize)]
+struct NoteView {
+    author: String,
+    written_on: String,
+    text: String,
 }
 
 pub async fn show(
@@ -76,12 +159,26 @@ pub async fn show(
     let id = path.into_inner();
     let db = state.db.clone();
     let actor = current.actor();
-    let choices = state.choices();
-    let view = web::block(move || -> Result<View, StaffError> {
+    let (report, notes, team, all_cases) = web::block(move || -> Result<_, StaffError> {
         let conn = db.connect()?;
         let stored = reports::get(&conn, id)?;
         audit::record(&conn, &actor, "report.view", &format!("report:{id}"))?;
-        Ok(View::new(desk::open_report(&key, &stored)?, &choices))
+        let report = desk::open_report(&key, &stored)?;
+        let notes = reports::notes(&conn, id)?
+            .into_iter()
+            .map(|n| {
+                Ok(NoteView {
+                    text: desk::open_note(&key, &n.sealed)?,
+                    author: n.author,
+                    written_on: n.written_on,
+                })
+            })
+            .collect::<Result<Vec<_>, StaffError>>()?;
+        let team: Vec<_> = staff::list(&conn)?
+            .into_iter()
+            .filter(|a| a.role == Role::Investigator && !a.disabled)
+            .collect();
+        Ok((report, notes, team, cases::list(&conn)?))
     })
     .await??;
     tracing::info!(
@@ -89,12 +186,136 @@ pub async fn show(
         report_id = id,
         "report viewed"
     );
+    let choices = state.choices();
     let mut ctx = current.context();
-    ctx.insert("r", &view);
+    ctx.insert("r", &View::new(&report, &choices));
+    ctx.insert("notes", &notes);
+    ctx.insert("team", &team);
+    ctx.insert("cases", &all_cases);
+    ctx.insert(
+        "statuses",
+        &options(ReportStatus::ALL, ReportStatus::code, ReportStatus::label),
+    );
     Ok(render::page(
         &state.templates,
         StatusCode::OK,
         "staff/report.html",
         &ctx,
     ))
+}
+
+#[derive(Deserialize)]
+pub struct TriageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    assignee: Option<String>,
+    #[serde(default)]
+    case_id: Option<String>,
+    #[serde(default)]
+    new_case: Option<String>,
+    #[serde(default)]
+    note: Option<Zeroizing<String>>,
+}
+
+/// `POST /staff/reports/{id}`: one triage change per form (status, assignee, case or note).
+pub async fn triage(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    form: web::Form<TriageForm>,
+) -> Result<HttpResponse, StaffError> {
+    current.desk()?;
+    current.check_csrf(&form.csrf)?;
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let db = state.db.clone();
+    let actor = current.actor();
+    let me = current.0.staff_id;
+    web::block(move || -> Result<(), StaffError> {
+        let mut conn = db.connect()?;
+        let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
+        reports::get(&tx, id)?;
+        let object = format!("report:{id}");
+        if let Some(status) = form.status {
+            let status = ReportStatus::parse(&status).ok_or(StaffError::NotFound)?;
+            reports::set_status(&tx, id, status)?;
+            audit::record(
+                &tx,
+                &actor,
+                "report.status",
+                &format!("{object} {}", status.code()),
+            )?;
+        }
+        if let Some(assignee) = form.assignee {
+            let who = match assignee.as_str() {
+                "" => None,
+                v => Some(v.parse::<i64>().map_err(|_| StaffError::NotFound)?),
+            };
+            if let Some(who) = who {
+                if staff::get(&tx, who)?.role != Role::Investigator {
+                    return Err(StaffError::Forbidden);
+                }
+            }
+            reports::set_assignee(&tx, id, who)?;
+            audit::record(
+                &tx,
+                &actor,
+                "report.assign",
+                &format!("{object} staff:{}", who.unwrap_or(0)),
+            )?;
+        }
+        if let Some(title) = form
+            .new_case
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let case_id = cases::save(
+                &tx,
+                &cases::Case {
+                    title: title.chars().take(100).collect(),
+                    listed: "unknown".into(),
+                    outcome: "open".into(),
+                    ..Default::default()
+                },
+            )?;
+            audit::record(&tx, &actor, "case.create", &format!("case:{case_id}"))?;
+            reports::set_case(&tx, id, Some(case_id))?;
+            audit::record(
+                &tx,
+                &actor,
+                "report.case",
+                &format!("{object} case:{case_id}"),
+            )?;
+        } else if let Some(case_id) = form.case_id {
+            let case_id = match case_id.as_str() {
+                "" => None,
+                v => Some(cases::get(&tx, v.parse().map_err(|_| StaffError::NotFound)?)?.id),
+            };
+            reports::set_case(&tx, id, case_id)?;
+            audit::record(
+                &tx,
+                &actor,
+                "report.case",
+                &format!("{object} case:{}", case_id.unwrap_or(0)),
+            )?;
+        }
+        if let Some(note) = form
+            .note
+            .as_deref()
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+        {
+            let sealed = desk::seal_note(&tx, note)?;
+            reports::add_note(&tx, id, me, &sealed)?;
+            audit::record(&tx, &actor, "note.add", &object)?;
+        }
+        tx.commit().map_err(crate::store::StoreError::from)?;
+        Ok(())
+    })
+    .await??;
+    Ok(see_other(&format!("/staff/reports/{id}")))
 }

@@ -1,0 +1,131 @@
+//! The investigators' queue: tabs, filters, text search and pagination over the released
+//! reports a session has decrypted. Parsing is lenient: an unknown filter value is ignored.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::desk::OpenedReport;
+use crate::domain::{Category, Channel, Listed, ReportStatus};
+
+pub const PAGE_SIZE: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Tab {
+    #[default]
+    New,
+    Open,
+    Closed,
+    All,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::New, Tab::Open, Tab::Closed, Tab::All];
+
+    fn parse(s: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.code() == s)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Tab::New => "new",
+            Tab::Open => "open",
+            Tab::Closed => "closed",
+            Tab::All => "all",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::New => "新收",
+            Tab::Open => "核查中",
+            Tab::Closed => "已办结",
+            Tab::All => "全部",
+        }
+    }
+
+    pub fn contains(self, status: ReportStatus) -> bool {
+        match self {
+            Tab::New => status == ReportStatus::New,
+            Tab::Open => status == ReportStatus::Investigating,
+            Tab::Closed => !matches!(status, ReportStatus::New | ReportStatus::Investigating),
+            Tab::All => true,
+        }
+    }
+}
+
+/// The filters of one queue request.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Filter {
+    pub tab: Tab,
+    pub category: Option<Category>,
+    pub channel: Option<Channel>,
+    pub department: String,
+    pub township: String,
+    pub month: String,
+    pub listed: Option<Listed>,
+    pub status: Option<ReportStatus>,
+    pub q: String,
+    pub page: usize,
+}
+
+impl Filter {
+    pub fn from_query(q: &HashMap<String, String>) -> Filter {
+        let get = |k: &str| q.get(k).map(|v| v.trim()).unwrap_or("");
+        Filter {
+            tab: Tab::parse(get("tab")).unwrap_or_default(),
+            category: Category::parse(get("category")),
+            channel: Channel::parse(get("channel")),
+            department: get("department").to_string(),
+            township: get("township").to_string(),
+            month: get("month").to_string(),
+            listed: Listed::parse(get("listed")),
+            status: ReportStatus::parse(get("status")),
+            q: get("q").to_string(),
+            page: get("page").parse().unwrap_or(1).max(1),
+        }
+    }
+
+    /// Every filter but the tab.
+    fn matches(&self, r: &OpenedReport) -> bool {
+        self.category.is_none_or(|c| r.category == c)
+            && self.channel.is_none_or(|c| r.channel == c)
+            && (self.department.is_empty() || r.department.contains(&self.department))
+            && (self.township.is_empty() || r.township.contains(&self.township))
+            && (self.month.is_empty() || r.occurred.to_string() == self.month)
+            && self.listed.is_none_or(|l| r.listed == l)
+            && self.status.is_none_or(|s| r.status == s)
+            && (self.q.is_empty()
+                || r.body.contains(&self.q)
+                || r.department.contains(&self.q)
+                || r.township.contains(&self.q))
+    }
+}
+
+/// One page of the queue, with the count of each tab under the same filters.
+pub struct Page<'a> {
+    pub rows: Vec<&'a OpenedReport>,
+    pub counts: Vec<(Tab, usize)>,
+    pub pages: usize,
+}
+
+pub fn apply<'a>(reports: &'a [OpenedReport], filter: &Filter) -> Page<'a> {
+    let matching: Vec<&OpenedReport> = reports.iter().filter(|r| filter.matches(r)).collect();
+    let counts = Tab::ALL
+        .into_iter()
+        .map(|t| (t, matching.iter().filter(|r| t.contains(r.status)).count()))
+        .collect();
+    let in_tab: Vec<&OpenedReport> = matching
+        .into_iter()
+        .filter(|r| filter.tab.contains(r.status))
+        .collect();
+    let pages = in_tab.len().div_ceil(PAGE_SIZE).max(1);
+    let start = (filter.page.min(pages) - 1) * PAGE_SIZE;
+    let rows = in_tab.into_iter().skip(start).take(PAGE_SIZE).collect();
+    Page {
+        rows,
+        counts,
+        pages,
+    }
+}

@@ -1,0 +1,181 @@
+//! Issue #3's desk: tabs and filters, triage (status, assignment, sealed notes), cases and
+//! their publication on the public board (P5, P6, P8).
+
+use crate::helpers::{spawn_app, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD};
+
+fn file_three(app: &crate::helpers::TestApp) -> Vec<serde_json::Value> {
+    let cards = app.issue_cards(3);
+    for (card, (category, body)) in cards.iter().zip([
+        ("certificate", "要求开具生活困难证明，第一份。"),
+        ("forms", "同一张表每周报三次，第二份。"),
+        ("certificate", "又要求开证明，第三份。"),
+    ]) {
+        let mut fields = crate::helpers::report_fields(card, body);
+        fields.retain(|(k, _)| *k != "category");
+        fields.push(("category", category));
+        assert_eq!(app.post_form("/report", &fields).status, 303);
+    }
+    app.wait_released(3)
+}
+
+fn id_of(rows: &[serde_json::Value], body_part: &str) -> String {
+    rows.iter()
+        .find(|r| r["body"].as_str().unwrap().contains(body_part))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn triage_moves_a_report_between_tabs_and_filters_narrow_the_queue() {
+    let app = spawn_app();
+    app.add_staff();
+    let rows = file_three(&app);
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let queue = desk.get("/staff/reports").body;
+    assert_eq!(queue.matches("href=\"/staff/reports/").count(), 3);
+    let filtered = desk.get("/staff/reports?category=certificate").body;
+    assert_eq!(filtered.matches("href=\"/staff/reports/").count(), 2);
+    let searched = desk
+        .get("/staff/reports?q=%E7%AC%AC%E4%BA%8C%E4%BB%BD")
+        .body; // 第二份
+    assert_eq!(searched.matches("href=\"/staff/reports/").count(), 1);
+    let id = id_of(&rows, "第一份");
+    assert_eq!(
+        desk.post(
+            &format!("/staff/reports/{id}"),
+            &[("csrf", "bad"), ("status", "investigating")]
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        desk.post_csrf(
+            &format!("/staff/reports/{id}"),
+            &[("status", "investigating")]
+        )
+        .status,
+        303
+    );
+    let new_tab = desk.get("/staff/reports?tab=new").body;
+    assert!(!new_tab.contains(&format!("/staff/reports/{id}\"")));
+    let open_tab = desk.get("/staff/reports?tab=open").body;
+    assert!(open_tab.contains(&format!("/staff/reports/{id}\"")));
+    assert_eq!(
+        app.export()
+            .iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap()["status"],
+        "investigating"
+    );
+}
+
+#[test]
+fn notes_are_sealed_and_shown_only_to_investigators() {
+    let app = spawn_app();
+    app.add_staff();
+    let rows = file_three(&app);
+    let id = id_of(&rows, "第二份");
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let note = "已电话核实：镇统计站确有此要求，独特笔记标记。";
+    assert_eq!(
+        desk.post_csrf(&format!("/staff/reports/{id}"), &[("note", note)])
+            .status,
+        303
+    );
+    let page = desk.get(&format!("/staff/reports/{id}")).body;
+    assert!(page.contains(note));
+    let db = std::fs::read(app.data_dir().join("jianfu.db")).unwrap();
+    let wal = std::fs::read(app.data_dir().join("jianfu.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(
+            !crate::helpers::contains(&bytes, "独特笔记标记".as_bytes()),
+            "P5: notes are sealed"
+        );
+    }
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    assert_eq!(admin.get(&format!("/staff/reports/{id}")).status, 403);
+    assert_eq!(
+        admin
+            .post_csrf(&format!("/staff/reports/{id}"), &[("note", "admin note")])
+            .status,
+        403
+    );
+}
+
+#[test]
+fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
+    let app = spawn_app();
+    app.add_staff();
+    let rows = file_three(&app);
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let first = id_of(&rows, "第一份");
+    let third = id_of(&rows, "第三份");
+    assert_eq!(
+        desk.post_csrf(
+            &format!("/staff/reports/{first}"),
+            &[("new_case", "要求开具生活困难证明")]
+        )
+        .status,
+        303
+    );
+    assert_eq!(
+        desk.post_csrf(&format!("/staff/reports/{third}"), &[("case_id", "1")])
+            .status,
+        303
+    );
+    let case = desk.get("/staff/cases/1").body;
+    assert!(case.contains("归入的反映：2 条"));
+    // Publishing needs an outcome of stopped or adjusted.
+    let early = desk.post_csrf(
+        "/staff/cases/1/publish",
+        &[(
+            "public_text",
+            "县民政局要求村里开具生活困难证明的做法已叫停。",
+        )],
+    );
+    assert_eq!(early.status, 422);
+    assert_eq!(
+        desk.post_csrf(
+            "/staff/cases/1",
+            &[
+                ("title", "要求开具生活困难证明"),
+                ("department", "县民政局"),
+                ("listed", "off"),
+                ("outcome", "stopped"),
+                ("month", "2026-10")
+            ]
+        )
+        .status,
+        303
+    );
+    let public_text = "县民政局要求村（社区）开具生活困难证明的做法已叫停，改由部门自行核实。";
+    assert_eq!(
+        desk.post_csrf("/staff/cases/1/publish", &[("public_text", public_text)])
+            .status,
+        303
+    );
+    let board = app.get("/outcomes");
+    assert_eq!(board.status, 200);
+    assert!(board.body.contains(public_text));
+    assert!(board.body.contains("叫停"));
+    for r in &rows {
+        let id = r["id"].as_str().unwrap();
+        assert!(!board.body.contains(id), "P6: no report id on the board");
+        assert!(
+            !board.body.contains(r["body"].as_str().unwrap()),
+            "P6: no report text"
+        );
+    }
+    assert!(board.header("set-cookie").is_none());
+    assert_eq!(
+        desk.post_csrf("/staff/cases/1/publish", &[("withdraw", "1")])
+            .status,
+        303
+    );
+    assert!(!app.get("/outcomes").body.contains(public_text));
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    assert_eq!(admin.get("/staff/cases").status, 403);
+    assert_eq!(admin.get("/staff/cases/1").status, 403);
+}
