@@ -118,6 +118,12 @@ fn a_cross_site_login_post_is_refused() {
         .set("Origin", "https://evil.example")
         .send_form(&[("username", ADMIN), ("password", ADMIN_PASSWORD)]);
     assert!(matches!(r, Err(ureq::Error::Status(403, _))));
+    let r = app
+        .agent
+        .post(&format!("{}/staff/login", app.url))
+        .set("Sec-Fetch-Site", "cross-site")
+        .send_form(&[("username", ADMIN), ("password", ADMIN_PASSWORD)]);
+    assert!(matches!(r, Err(ureq::Error::Status(403, _))));
 }
 
 #[test]

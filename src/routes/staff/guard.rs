@@ -70,16 +70,27 @@ impl CurrentStaff {
     }
 }
 
-/// Refuses a POST whose `Origin` names another site (login CSRF, before a session exists).
+/// Refuses a POST sent from another site (login CSRF, before a session exists). Browsers
+/// say where a request comes from in `Sec-Fetch-Site`; older ones only in `Origin`, which
+/// our `Referrer-Policy: no-referrer` turns into `null` — so `Origin` counts only when it
+/// names a site.
 pub fn same_origin(req: &HttpRequest) -> Result<(), StaffError> {
-    let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) else {
-        return Ok(());
-    };
-    let host = req.connection_info().host().to_string();
-    let origin_host = origin.split("://").nth(1).unwrap_or("");
-    if origin_host == host {
-        Ok(())
-    } else {
-        Err(StaffError::Csrf)
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return match site {
+            "same-origin" | "none" => Ok(()),
+            _ => Err(StaffError::Csrf),
+        };
+    }
+    match header("origin") {
+        None | Some("null") => Ok(()),
+        Some(origin) => {
+            let host = req.connection_info().host().to_string();
+            if origin.split("://").nth(1) == Some(host.as_str()) {
+                Ok(())
+            } else {
+                Err(StaffError::Csrf)
+            }
+        }
     }
 }
