@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/team.html",
     "staff/recovery.html",
     "staff/lists.html",
+    "staff/audit.html",
     "staff/cases.html",
     "staff/case.html",
     "staff/case_form.html",

@@ -214,3 +214,23 @@ fn the_audit_log_refuses_updates_and_deletes() {
         .unwrap();
     assert_eq!(before, after);
 }
+
+#[test]
+fn admins_read_and_export_the_audit_log_and_investigators_cannot() {
+    let app = spawn_app();
+    app.add_staff();
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(app.file(card, "审计日志里不应出现的反映内容。").status, 303);
+    let id = app.wait_released(1)[0]["id"].as_str().unwrap().to_string();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    assert_eq!(desk.get(&format!("/staff/reports/{id}")).status, 200);
+    assert_eq!(desk.get("/staff/audit").status, 403);
+    assert_eq!(desk.get("/staff/audit.csv").status, 403);
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let page = admin.get("/staff/audit").body;
+    assert!(page.contains("report.view") && page.contains(&format!("report:{id}")));
+    let csv = admin.get("/staff/audit.csv");
+    assert!(csv.body.starts_with("at,actor,action,object\r\n"));
+    assert!(csv.body.contains("report.view"));
+    assert!(!csv.body.contains("审计日志里不应出现"));
+}

@@ -3,6 +3,7 @@
 //! state-changing request and the role checked on every route.
 
 mod accounts;
+mod audit_log;
 mod batches;
 mod cases;
 mod error;
@@ -53,6 +54,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/staff/accounts/{id}/{action}",
             web::post().to(accounts::disable),
         )
+        .route("/staff/audit", web::get().to(audit_log::list))
+        .route("/staff/audit.csv", web::get().to(audit_log::export))
         .route("/staff/lists", web::get().to(lists::index))
         .route("/staff/lists/{kind}.csv", web::get().to(lists::export))
         .route("/staff/lists/{kind}", web::get().to(lists::show))

@@ -1,0 +1,64 @@
+//! `/staff/audit` (admins): the append-only audit log (P8), newest first, and its CSV export.
+//! It names actors, actions and object ids; never report content.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::{CurrentStaff, StaffError};
+use crate::routes::render;
+use crate::state::AppState;
+use crate::store::audit;
+use crate::store::staff::Role;
+
+const SHOWN: u32 = 500;
+
+pub async fn list(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+) -> Result<HttpResponse, StaffError> {
+    current.require(Role::Admin)?;
+    let db = state.db.clone();
+    let entries =
+        web::block(move || -> Result<_, StaffError> { Ok(audit::recent(&db.connect()?, SHOWN)?) })
+            .await??;
+    let mut ctx = current.context();
+    ctx.insert("entries", &entries);
+    ctx.insert("shown", &SHOWN);
+    Ok(render::page(
+        &state.templates,
+        StatusCode::OK,
+        "staff/audit.html",
+        &ctx,
+    ))
+}
+
+pub async fn export(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+) -> Result<HttpResponse, StaffError> {
+    current.require(Role::Admin)?;
+    let db = state.db.clone();
+    let actor = current.actor();
+    let entries = web::block(move || -> Result<_, StaffError> {
+        let conn = db.connect()?;
+        audit::record(&conn, &actor, "audit.export", "")?;
+        Ok(audit::recent(&conn, u32::MAX)?)
+    })
+    .await??;
+    let mut csv = crate::csv::record(["at", "actor", "action", "object"]);
+    for e in &entries {
+        csv.push_str(&crate::csv::record([
+            e.at.as_str(),
+            e.actor.as_str(),
+            e.action.as_str(),
+            e.object.as_str(),
+        ]));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"jianfu-audit.csv\"",
+        ))
+        .body(csv))
+}
