@@ -22,6 +22,7 @@ pub mod reference;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod templates;

@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/recovery.html",
     "staff/lists.html",
     "staff/audit.html",
+    "staff/stats.html",
     "staff/cases.html",
     "staff/case.html",
     "staff/case_form.html",

@@ -179,3 +179,32 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
     assert_eq!(admin.get("/staff/cases").status, 403);
     assert_eq!(admin.get("/staff/cases/1").status, 403);
 }
+
+#[test]
+fn statistics_count_released_reports_and_export_each_table() {
+    let app = spawn_app();
+    app.add_staff();
+    file_three(&app);
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let page = desk.get("/staff/stats");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("受理匿名反映 <b>3</b> 件次"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<svg"));
+    assert!(!page.body.to_lowercase().contains("<script"));
+    let csv = desk.get("/staff/stats/category.csv");
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.body.contains("违规要求出具证明或盖章,2\r\n"),
+        "{}",
+        csv.body
+    );
+    assert!(csv.body.contains("重复填表报数、多头台账,1\r\n"));
+    assert_eq!(desk.get("/staff/stats/nope.csv").status, 404);
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    assert_eq!(admin.get("/staff/stats").status, 403);
+    assert_eq!(admin.get("/staff/stats/category.csv").status, 403);
+}

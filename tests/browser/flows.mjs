@@ -142,6 +142,9 @@ async function desk(browser) {
     if (expected === body) await page.screenshot({ path: `${SHOTS}/desk-report.png`, fullPage: true });
   }
   check(await page.locator('#report-body script, #report-body img').count() === 0, 'markup in a report stays text');
+  await page.goto(`${BASE}/staff/stats`);
+  check(await page.locator('svg').count() >= 3, 'the statistics are drawn as SVG');
+  await page.screenshot({ path: `${SHOTS}/desk-stats.png`, fullPage: true });
   check(problems.length === 0, `no dialog, console error or page error (${problems.join('; ')})`);
   await context.close();
 }

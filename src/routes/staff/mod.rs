@@ -13,6 +13,7 @@ mod lists;
 mod login;
 mod reports;
 mod setup;
+mod stats;
 mod team;
 
 use actix_web::web;
@@ -36,6 +37,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/cases/{id}", web::get().to(cases::show))
         .route("/staff/cases/{id}", web::post().to(cases::save))
         .route("/staff/cases/{id}/publish", web::post().to(cases::publish))
+        .route("/staff/stats", web::get().to(stats::page))
+        .route("/staff/stats/{table}.csv", web::get().to(stats::csv))
         .route("/staff/team", web::get().to(team::list))
         .route("/staff/team/{id}/grant", web::post().to(team::grant))
         .route("/staff/batches", web::get().to(batches::list))

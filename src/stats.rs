@@ -1,0 +1,198 @@
+//! The desk's statistics: counts of released reports by week, month, category, channel,
+//! department and township, and of cases by outcome — the figures a department reports
+//! upward. Each table is drawn as an SVG bar chart on the server and exports as CSV.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::desk::OpenedReport;
+use crate::domain::{Category, Channel, Listed};
+use crate::store::cases::{self, Case};
+
+/// One labelled count, with its bar length as a share of the table's largest.
+#[derive(Debug, Serialize)]
+pub struct Bar {
+    pub label: String,
+    pub count: usize,
+    /// 0–100, for drawing.
+    pub width: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Table {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub bars: Vec<Bar>,
+}
+
+/// The headline figures.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub reports: usize,
+    pub stopped: usize,
+    pub off_list_share: usize,
+}
+
+fn table(slug: &'static str, title: &'static str, counts: Vec<(String, usize)>) -> Table {
+    let max = counts.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    Table {
+        slug,
+        title,
+        bars: counts
+            .into_iter()
+            .map(|(label, count)| Bar {
+                width: count * 100 / max,
+                label,
+                count,
+            })
+            .collect(),
+    }
+}
+
+fn tally<K: Ord>(items: impl Iterator<Item = K>) -> BTreeMap<K, usize> {
+    let mut m = BTreeMap::new();
+    for k in items {
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Largest first, then by label; at most `limit` rows (the rest summed as 其他).
+fn ranked(m: BTreeMap<String, usize>, limit: usize) -> Vec<(String, usize)> {
+    let mut v: Vec<_> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if v.len() > limit {
+        let rest: usize = v[limit..].iter().map(|(_, n)| n).sum();
+        v.truncate(limit);
+        v.push(("其他".into(), rest));
+    }
+    v
+}
+
+pub fn compute(reports: &[OpenedReport], all_cases: &[Case]) -> (Summary, Vec<Table>) {
+    let released = |r: &OpenedReport| NaiveDate::parse_from_str(&r.released, "%Y-%m-%d").ok();
+    let months = tally(
+        reports
+            .iter()
+            .filter_map(released)
+            .map(|d| d.format("%Y-%m").to_string()),
+    );
+    let weeks = tally(reports.iter().filter_map(released).map(|d| {
+        let w = d.iso_week();
+        format!("{}-W{:02}", w.year(), w.week())
+    }));
+    let by_code = |codes: Vec<(&'static str, usize)>| -> Vec<(String, usize)> {
+        codes.into_iter().map(|(l, n)| (l.to_string(), n)).collect()
+    };
+    let categories = by_code(
+        Category::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.label(),
+                    reports.iter().filter(|r| r.category == *c).count(),
+                )
+            })
+            .collect(),
+    );
+    let channels = by_code(
+        Channel::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.label(),
+                    reports.iter().filter(|r| r.channel == *c).count(),
+                )
+            })
+            .collect(),
+    );
+    let listed = by_code(
+        Listed::ALL
+            .iter()
+            .map(|c| (c.label(), reports.iter().filter(|r| r.listed == *c).count()))
+            .collect(),
+    );
+    let departments = ranked(tally(reports.iter().map(|r| r.department.clone())), 20);
+    let townships = ranked(
+        tally(
+            reports
+                .iter()
+                .filter(|r| !r.township.is_empty())
+                .map(|r| r.township.clone()),
+        ),
+        20,
+    );
+    let outcomes = cases::OUTCOMES
+        .iter()
+        .map(|(code, label)| {
+            (
+                label.to_string(),
+                all_cases.iter().filter(|c| c.outcome == *code).count(),
+            )
+        })
+        .collect();
+    let stopped = all_cases
+        .iter()
+        .filter(|c| matches!(c.outcome.as_str(), "stopped" | "adjusted"))
+        .count();
+    let off_list = reports.iter().filter(|r| r.listed == Listed::No).count();
+    let summary = Summary {
+        reports: reports.len(),
+        stopped,
+        off_list_share: if reports.is_empty() {
+            0
+        } else {
+            off_list * 100 / reports.len()
+        },
+    };
+    let tables = vec![
+        table("month", "按月（交付月份）", months.into_iter().collect()),
+        table("week", "按周（交付周）", weeks.into_iter().collect()),
+        table("category", "按类别", categories),
+        table("channel", "按布置方式", channels),
+        table("listed", "是否在准入清单内", listed),
+        table("department", "按布置部门（前 20）", departments),
+        table("township", "按乡镇（街道，前 20）", townships),
+        table("outcome", "事项处理结果", outcomes),
+    ];
+    (summary, tables)
+}
+
+/// A table as CSV: label, count.
+pub fn to_csv(t: &Table) -> String {
+    let mut out = crate::csv::record([t.title, "count"]);
+    for b in &t.bars {
+        out.push_str(&crate::csv::record([
+            b.label.as_str(),
+            &b.count.to_string(),
+        ]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranked_keeps_the_largest_and_sums_the_rest() {
+        let m = tally(["a", "b", "b", "c", "c", "c"].iter().map(|s| s.to_string()));
+        assert_eq!(
+            ranked(m, 2),
+            vec![("c".into(), 3), ("b".into(), 2), ("其他".into(), 1)]
+        );
+    }
+
+    #[test]
+    fn widths_scale_to_the_largest() {
+        let t = table(
+            "x",
+            "x",
+            vec![("a".into(), 4), ("b".into(), 1), ("c".into(), 0)],
+        );
+        let w: Vec<usize> = t.bars.iter().map(|b| b.width).collect();
+        assert_eq!(w, [100, 25, 0]);
+    }
+}
