@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod console;
 mod desk;
+mod durability;
 mod export;
 mod lists;
 mod metadata;
