@@ -37,6 +37,9 @@ pub struct Settings {
     /// Failed card attempts from one address (a keyed hash of its /24 or /64, in memory only)
     /// within ten minutes before `/report` answers 429.
     pub report_attempts: u32,
+    /// Commit many submissions per transaction (default). Off: one commit and fsync per
+    /// submission — only for measuring what group commit buys.
+    pub group_commit: bool,
 }
 
 /// When the pending pool is released (SPEC P3).
@@ -54,6 +57,7 @@ struct FileSettings {
     retention_days: Option<u32>,
     dev: Option<bool>,
     report_attempts: Option<u32>,
+    group_commit: Option<bool>,
     #[serde(default)]
     pool: FilePool,
 }
@@ -147,10 +151,12 @@ impl Settings {
         let report_attempts = parse_env_number(&env, "JIANFU_REPORT_ATTEMPTS", "report_attempts")?
             .or(file.report_attempts)
             .unwrap_or(20);
-        let dev = match env("JIANFU_DEV") {
+        let flag = |var: &str, from_file: Option<bool>, default: bool| match env(var) {
             Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
-            None => file.dev.unwrap_or(false),
+            None => from_file.unwrap_or(default),
         };
+        let dev = flag("JIANFU_DEV", file.dev, false);
+        let group_commit = flag("JIANFU_GROUP_COMMIT", file.group_commit, true);
 
         Ok(Settings {
             public_url,
@@ -163,6 +169,7 @@ impl Settings {
             retention_days,
             dev,
             report_attempts,
+            group_commit,
         })
     }
 

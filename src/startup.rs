@@ -47,7 +47,12 @@ impl Application {
         if !settings.public_url_set {
             settings.public_url = format!("http://{bound}");
         }
-        let (writer, _thread) = Writer::spawn(&data.db)?;
+        let group = if settings.group_commit {
+            crate::store::writer::GROUP
+        } else {
+            1
+        };
+        let (writer, _thread) = Writer::spawn(&data.db, group)?;
         let choices = crate::reference::Choices::load(&data.db.connect()?)?;
         let state = web::Data::new(AppState::new(
             settings.clone(),

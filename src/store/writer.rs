@@ -19,7 +19,7 @@ use crate::crypto::CardHash;
 /// Submissions that may wait for the writer before `/report` answers 503.
 const QUEUE: usize = 1024;
 /// Submissions committed in one transaction at most.
-const GROUP: usize = 256;
+pub const GROUP: usize = 256;
 
 /// What became of a submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +57,13 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(db: &Db) -> Result<(Writer, JoinHandle<()>), StoreError> {
+    /// Starts the writer thread; `group` is the most submissions one commit may hold.
+    pub fn spawn(db: &Db, group: usize) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let conn = db.connect()?;
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let handle = std::thread::Builder::new()
             .name("jianfu-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, group.max(1)))
             .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
         Ok((Writer { tx }, handle))
     }
@@ -99,7 +100,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Job>) {
+fn run(mut conn: Connection, rx: Receiver<Job>, group: usize) {
     while let Ok(first) = rx.recv() {
         let mut files = Vec::new();
         let mut releases = Vec::new();
@@ -109,7 +110,7 @@ fn run(mut conn: Connection, rx: Receiver<Job>) {
                 Job::File(s) => files.push(s),
                 Job::Release(r) => releases.push(r),
             }
-            next = if files.len() < GROUP {
+            next = if files.len() < group {
                 rx.try_recv().ok()
             } else {
                 None

@@ -186,3 +186,66 @@ fn a_backup_under_load_holds_every_report_acknowledged_before_it() {
         "backup has {rows}, {before} were stored before it"
     );
 }
+
+/// A small tmpfs mounted for one test, unmounted on drop.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &std::path::Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(at).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("mount");
+        assert!(
+            status.success(),
+            "the full-disk test mounts a small tmpfs and needs root"
+        );
+        SmallDisk(at.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_answers_503_with_the_values_kept_and_spends_no_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let _disk = SmallDisk::mount(&dir.path().join("data"), "3m");
+    let mut app = crate::helpers::spawn_app_in(dir, &[("JIANFU_POOL_RELEASE_EVERY", "24h")]);
+    app.add_staff();
+    let cards = app.issue_cards(400);
+    let long = "满".repeat(4500);
+    let mut full = None;
+    for (i, card) in cards.iter().enumerate() {
+        let body = format!("第 {i} 份：{long}");
+        let r = app.file(card, &body);
+        match r.status {
+            303 => continue,
+            503 => {
+                full = Some((i, r, body));
+                break;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let (i, r, body) = full.expect("the disk never filled");
+    assert!(r.body.contains(&body), "the values are kept");
+    assert!(r.body.contains("无法保存"));
+    // The refused card was not spent: once there is room it files (shown by the count).
+    app.kill();
+    let (spent, stored, check) = counts(&app);
+    assert_eq!(check, "ok");
+    assert_eq!(spent, stored, "no spent card without its report");
+    assert_eq!(
+        stored as usize, i,
+        "every 303 before the full disk is stored"
+    );
+}

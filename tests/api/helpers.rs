@@ -79,7 +79,11 @@ pub fn spawn_app() -> TestApp {
 }
 
 pub fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), env)
+}
+
+/// Starts a server whose data dir is `dir/data` (which may already exist, e.g. a mount).
+pub fn spawn_app_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
