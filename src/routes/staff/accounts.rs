@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::home::see_other;
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::accounts::{self, AccountError};
 use crate::routes::render;
 use crate::state::AppState;
@@ -44,9 +44,10 @@ async fn page(
     message: Option<&str>,
     error: Option<&str>,
 ) -> Result<HttpResponse, StaffError> {
-    let db = state.db.clone();
-    let accounts =
-        web::block(move || -> Result<_, StaffError> { Ok(staff::list(&db.connect()?)?) }).await??;
+    let accounts = with_db(state, move |conn| -> Result<_, StaffError> {
+        Ok(staff::list(conn)?)
+    })
+    .await?;
     let mut ctx = current.context();
     ctx.insert("accounts", &accounts);
     ctx.insert("form", form);
@@ -119,17 +120,15 @@ pub async fn create(
         )
         .await;
     }
-    let db = state.db.clone();
     let actor = current.actor();
     let username = form.username.trim().to_string();
     let password = form.password.clone();
-    let added = web::block(move || -> Result<_, StaffError> {
-        let mut conn = db.connect()?;
+    let added = with_db(&state, move |conn| -> Result<_, StaffError> {
         Ok(accounts::add(
-            &mut conn, &actor, &username, role, &password, None,
+            conn, &actor, &username, role, &password, None,
         ))
     })
-    .await??;
+    .await?;
     let added = match added {
         Ok(a) => a,
         Err(e) => {
@@ -197,13 +196,12 @@ pub async fn disable(
     if disabled && id == current.0.staff_id {
         return Err(StaffError::Forbidden);
     }
-    let db = state.db.clone();
     let actor = current.actor();
-    web::block(move || -> Result<(), StaffError> {
-        accounts::set_disabled(&db.connect()?, &actor, id, disabled)
+    with_db(&state, move |conn| -> Result<(), StaffError> {
+        accounts::set_disabled(conn, &actor, id, disabled)
             .map_err(|e| StaffError::Internal(e.to_string()))
     })
-    .await??;
+    .await?;
     if disabled {
         state.sessions.end_all_for(id);
     }
@@ -219,18 +217,12 @@ pub async fn reset_password(
     current.require(Role::Admin)?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let db = state.db.clone();
     let actor = current.actor();
     let password = form.password.clone();
-    let reset = web::block(move || -> Result<_, StaffError> {
-        Ok(accounts::reset_password(
-            &mut db.connect()?,
-            &actor,
-            id,
-            &password,
-        ))
+    let reset = with_db(&state, move |conn| -> Result<_, StaffError> {
+        Ok(accounts::reset_password(conn, &actor, id, &password))
     })
-    .await??;
+    .await?;
     let message = match reset {
         Ok(account) => {
             state.sessions.end_all_for(id);

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::routes::render;
 use crate::state::AppState;
 use crate::store::audit;
@@ -17,10 +17,10 @@ pub async fn list(
     current: CurrentStaff,
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Admin)?;
-    let db = state.db.clone();
-    let entries =
-        web::block(move || -> Result<_, StaffError> { Ok(audit::recent(&db.connect()?, SHOWN)?) })
-            .await??;
+    let entries = with_db(&state, move |conn| -> Result<_, StaffError> {
+        Ok(audit::recent(conn, SHOWN)?)
+    })
+    .await?;
     let mut ctx = current.context();
     ctx.insert("entries", &entries);
     ctx.insert("shown", &SHOWN);
@@ -37,14 +37,12 @@ pub async fn export(
     current: CurrentStaff,
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Admin)?;
-    let db = state.db.clone();
     let actor = current.actor();
-    let entries = web::block(move || -> Result<_, StaffError> {
-        let conn = db.connect()?;
-        audit::record(&conn, &actor, "audit.export", "")?;
-        Ok(audit::recent(&conn, u32::MAX)?)
+    let entries = with_db(&state, move |conn| -> Result<_, StaffError> {
+        audit::record(conn, &actor, "audit.export", "")?;
+        Ok(audit::recent(conn, u32::MAX)?)
     })
-    .await??;
+    .await?;
     let mut csv = crate::csv::record(["at", "actor", "action", "object"]);
     for e in &entries {
         csv.push_str(&crate::csv::record([

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::home::see_other;
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::card_sheet::{self, CardFormat};
 use crate::routes::render;
 use crate::state::AppState;
@@ -45,10 +45,10 @@ async fn page(
     form: &IssueForm,
     error: Option<&str>,
 ) -> Result<HttpResponse, StaffError> {
-    let db = state.db.clone();
-    let batches =
-        web::block(move || -> Result<_, StaffError> { Ok(cards::list_batches(&db.connect()?)?) })
-            .await??;
+    let batches = with_db(state, move |conn| -> Result<_, StaffError> {
+        Ok(cards::list_batches(conn)?)
+    })
+    .await?;
     let mut ctx = current.context();
     ctx.insert("batches", &batches);
     ctx.insert("form", form);
@@ -124,17 +124,14 @@ pub async fn issue(
             .await
         }
     };
-    let db = state.db.clone();
     let hasher = state.card_hasher.clone();
     let actor = current.actor();
     let entry_url = state.settings.public_url.clone();
     let format = form.format;
-    let (batch_id, text) = web::block(move || -> Result<_, StaffError> {
-        let mut conn = db.connect()?;
-        let (batch_id, codes) =
-            cards::issue_batch(&mut conn, &hasher, &label, expires, count, |_| {})?;
+    let (batch_id, text) = with_db(&state, move |conn| -> Result<_, StaffError> {
+        let (batch_id, codes) = cards::issue_batch(conn, &hasher, &label, expires, count, |_| {})?;
         audit::record(
-            &conn,
+            conn,
             &actor,
             "batch.issue",
             &format!("batch:{batch_id} count:{count}"),
@@ -149,7 +146,7 @@ pub async fn issue(
             .map_err(|e| StaffError::Internal(e.to_string()))?;
         Ok((batch_id, text))
     })
-    .await??;
+    .await?;
     tracing::info!(
         staff_id = current.0.staff_id,
         batch_id,
@@ -177,17 +174,15 @@ pub async fn revoke(
     current.require(Role::Admin)?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let db = state.db.clone();
     let actor = current.actor();
-    web::block(move || -> Result<(), StaffError> {
-        let mut conn = db.connect()?;
-        match cards::revoke_batch(&mut conn, id) {
+    with_db(&state, move |conn| -> Result<(), StaffError> {
+        match cards::revoke_batch(conn, id) {
             Ok(()) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
-        audit::record(&conn, &actor, "batch.revoke", &format!("batch:{id}"))?;
+        audit::record(conn, &actor, "batch.revoke", &format!("batch:{id}"))?;
         Ok(())
     })
-    .await??;
+    .await?;
     Ok(see_other("/staff/batches"))
 }

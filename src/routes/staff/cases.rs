@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::home::see_other;
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::routes::render;
 use crate::state::AppState;
 use crate::store::cases::{self, Case, LISTED, OUTCOMES};
@@ -57,9 +57,10 @@ pub async fn list(
     current: CurrentStaff,
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Investigator)?;
-    let db = state.db.clone();
-    let all =
-        web::block(move || -> Result<_, StaffError> { Ok(cases::list(&db.connect()?)?) }).await??;
+    let all = with_db(&state, move |conn| -> Result<_, StaffError> {
+        Ok(cases::list(conn)?)
+    })
+    .await?;
     let mut ctx = current.context();
     ctx.insert("cases", &all);
     tables(&mut ctx);
@@ -78,9 +79,10 @@ pub async fn show(
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Investigator)?;
     let id = path.into_inner();
-    let db = state.db.clone();
-    let case = web::block(move || -> Result<_, StaffError> { Ok(cases::get(&db.connect()?, id)?) })
-        .await??;
+    let case = with_db(&state, move |conn| -> Result<_, StaffError> {
+        Ok(cases::get(conn, id)?)
+    })
+    .await?;
     let mut ctx = current.context();
     ctx.insert("case", &case);
     tables(&mut ctx);
@@ -125,25 +127,23 @@ pub async fn save(
     current.require(Role::Investigator)?;
     current.check_csrf(&form.csrf)?;
     let case = parse(&form, path.map(|p| p.into_inner()).unwrap_or(0))?;
-    let db = state.db.clone();
     let actor = current.actor();
-    let id = web::block(move || -> Result<i64, StaffError> {
-        let conn = db.connect()?;
-        let id = cases::save(&conn, &case)?;
+    let id = with_db(&state, move |conn| -> Result<i64, StaffError> {
+        let id = cases::save(conn, &case)?;
         let action = if case.id == 0 {
             "case.create"
         } else {
             "case.update"
         };
         audit::record(
-            &conn,
+            conn,
             &actor,
             action,
             &format!("case:{id} outcome:{}", case.outcome),
         )?;
         Ok(id)
     })
-    .await??;
+    .await?;
     Ok(see_other(&format!("/staff/cases/{id}")))
 }
 
@@ -163,17 +163,15 @@ pub async fn publish(
             "请为公众写一段公示文字（最多 500 字）。".into(),
         ));
     }
-    let db = state.db.clone();
     let actor = current.actor();
-    web::block(move || -> Result<(), StaffError> {
-        let conn = db.connect()?;
-        let case = cases::get(&conn, id)?;
+    with_db(&state, move |conn| -> Result<(), StaffError> {
+        let case = cases::get(conn, id)?;
         if !withdraw && !matches!(case.outcome.as_str(), "stopped" | "adjusted") {
             return Err(StaffError::Invalid(
                 "只有结果为“叫停”或“调整”的事项才能公示。".into(),
             ));
         }
-        cases::publish(&conn, id, (!withdraw).then_some(text.as_str())).map_err(|e| match e {
+        cases::publish(conn, id, (!withdraw).then_some(text.as_str())).map_err(|e| match e {
             StoreError::NotFound => StaffError::NotFound,
             e => e.into(),
         })?;
@@ -182,9 +180,9 @@ pub async fn publish(
         } else {
             "case.publish"
         };
-        audit::record(&conn, &actor, action, &format!("case:{id}"))?;
+        audit::record(conn, &actor, action, &format!("case:{id}"))?;
         Ok(())
     })
-    .await??;
+    .await?;
     Ok(see_other(&format!("/staff/cases/{id}")))
 }

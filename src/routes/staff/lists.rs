@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::home::see_other;
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::reference::{self, BadRow, ListKind};
 use crate::routes::render;
 use crate::state::AppState;
@@ -30,21 +30,19 @@ pub async fn index(
     current: CurrentStaff,
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Admin)?;
-    let db = state.db.clone();
-    let lists = web::block(move || -> Result<_, StaffError> {
-        let conn = db.connect()?;
+    let lists = with_db(&state, move |conn| -> Result<_, StaffError> {
         ListKind::ALL
             .into_iter()
             .map(|k| {
                 Ok(serde_json::json!({
                     "slug": k.slug(),
                     "label": k.label(),
-                    "count": store_reference::rows(&conn, k)?.len(),
+                    "count": store_reference::rows(conn, k)?.len(),
                 }))
             })
             .collect::<Result<Vec<_>, StaffError>>()
     })
-    .await??;
+    .await?;
     let mut ctx = current.context();
     ctx.insert("lists", &lists);
     Ok(render::page(
@@ -64,11 +62,10 @@ async fn page(
     bad: &[BadRow],
     saved: bool,
 ) -> Result<HttpResponse, StaffError> {
-    let db = state.db.clone();
-    let rows = web::block(move || -> Result<_, StaffError> {
-        Ok(store_reference::rows(&db.connect()?, kind)?)
+    let rows = with_db(state, move |conn| -> Result<_, StaffError> {
+        Ok(store_reference::rows(conn, kind)?)
     })
-    .await??;
+    .await?;
     let mut ctx = current.context();
     ctx.insert("slug", kind.slug());
     ctx.insert("label", kind.label());
@@ -107,11 +104,10 @@ pub async fn export(
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Admin)?;
     let kind = kind_of(&path)?;
-    let db = state.db.clone();
-    let rows = web::block(move || -> Result<_, StaffError> {
-        Ok(store_reference::rows(&db.connect()?, kind)?)
+    let rows = with_db(&state, move |conn| -> Result<_, StaffError> {
+        Ok(store_reference::rows(conn, kind)?)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -146,11 +142,9 @@ pub async fn import(
             .await
         }
     };
-    let db = state.db.clone();
     let actor = current.actor();
     let count = rows.len();
-    web::block(move || -> Result<(), StaffError> {
-        let mut conn = db.connect()?;
+    with_db(&state, move |conn| -> Result<(), StaffError> {
         let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
         store_reference::replace(&tx, kind, &rows)?;
         audit::record(
@@ -162,7 +156,7 @@ pub async fn import(
         tx.commit().map_err(crate::store::StoreError::from)?;
         Ok(())
     })
-    .await??;
+    .await?;
     state.reload_choices()?;
     Ok(see_other(&format!("/staff/lists/{}?saved", kind.slug())))
 }

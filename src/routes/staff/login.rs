@@ -10,7 +10,7 @@ use tera::Context;
 use zeroize::Zeroizing;
 
 use super::guard::same_origin;
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::authentication::password;
 use crate::authentication::session::COOKIE;
 use crate::desk;
@@ -77,32 +77,30 @@ pub async fn post(
             Some("登录失败次数太多，请 15 分钟后再试。"),
         ));
     }
-    let db = state.db.clone();
     let name = username.clone();
-    let outcome = web::block(move || -> Result<Outcome, StaffError> {
-        let conn = db.connect()?;
-        let account = staff::find(&conn, &name)?.filter(|a| !a.disabled);
+    let outcome = with_db(&state, move |conn| -> Result<Outcome, StaffError> {
+        let account = staff::find(conn, &name)?.filter(|a| !a.disabled);
         let ok = password::verify(
             &password,
             account.as_ref().map(|a| a.password_hash.as_str()),
         );
         let Some(account) = account.filter(|_| ok) else {
-            audit::record(&conn, &format!("login:{name}"), "login.failed", "")?;
+            audit::record(conn, &format!("login:{name}"), "login.failed", "")?;
             return Ok(Outcome::Refused);
         };
         let desk = match account.role {
-            Role::Investigator => desk::unlock(&conn, account.id, &password)?,
+            Role::Investigator => desk::unlock(conn, account.id, &password)?,
             Role::Admin => None,
         };
-        staff::touch_last_login(&conn, account.id)?;
-        audit::record(&conn, &format!("staff:{}", account.id), "login", "")?;
+        staff::touch_last_login(conn, account.id)?;
+        audit::record(conn, &format!("staff:{}", account.id), "login", "")?;
         Ok(Outcome::Ok {
             id: account.id,
             role: account.role,
             desk,
         })
     })
-    .await??;
+    .await?;
     match outcome {
         Outcome::Refused => {
             state.login_throttle.fail(username.clone());
@@ -148,13 +146,12 @@ pub async fn logout(
     if let Some(cookie) = req.cookie(COOKIE) {
         state.sessions.end(cookie.value());
     }
-    let db = state.db.clone();
     let actor = current.actor();
-    web::block(move || -> Result<(), StaffError> {
-        audit::record(&db.connect()?, &actor, "logout", "")?;
+    with_db(&state, move |conn| -> Result<(), StaffError> {
+        audit::record(conn, &actor, "logout", "")?;
         Ok(())
     })
-    .await??;
+    .await?;
     let mut gone = Cookie::build(COOKIE, "").path("/staff").finish();
     gone.make_removal();
     Ok(HttpResponse::SeeOther()

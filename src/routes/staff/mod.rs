@@ -19,6 +19,19 @@ mod team;
 use actix_web::web;
 
 pub use error::StaffError;
+
+use crate::state::AppState;
+
+/// Blocking database work for a staff request: on the blocking pool, with a connection of
+/// its own.
+pub(crate) async fn with_db<T, F>(state: &AppState, f: F) -> Result<T, StaffError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut rusqlite::Connection) -> Result<T, StaffError> + Send + 'static,
+{
+    let db = state.db.clone();
+    web::block(move || f(&mut db.connect()?)).await?
+}
 pub use guard::{CurrentStaff, SETUP_PATH};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

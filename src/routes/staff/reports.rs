@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::home::see_other;
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::desk::{self, OpenedReport};
 use crate::domain::{Category, Channel, Listed, ReportStatus};
 use crate::queue::{self, Filter};
@@ -76,10 +76,10 @@ fn options<T: Copy>(
 
 /// Every released report, opened with the session's desk key.
 fn open_all(
-    db: &crate::store::Db,
+    conn: &rusqlite::Connection,
     key: &crate::crypto::SecretKey,
 ) -> Result<Vec<OpenedReport>, StaffError> {
-    reports::all(&db.connect()?)?
+    reports::all(conn)?
         .iter()
         .map(|s| Ok(desk::open_report(key, s)?))
         .collect()
@@ -92,8 +92,7 @@ pub async fn list(
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
     let filter = Filter::from_query(&query);
-    let db = state.db.clone();
-    let opened = web::block(move || open_all(&db, &key)).await??;
+    let opened = with_db(&state, move |conn| open_all(conn, &key)).await?;
     let page = queue::apply(&opened, &filter);
     let choices = state.choices();
     let rows: Vec<View> = page.rows.iter().map(|r| View::new(r, &choices)).collect();
@@ -157,14 +156,12 @@ pub async fn show(
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
     let id = path.into_inner();
-    let db = state.db.clone();
     let actor = current.actor();
-    let (report, notes, team, all_cases) = web::block(move || -> Result<_, StaffError> {
-        let conn = db.connect()?;
-        let stored = reports::get(&conn, id)?;
-        audit::record(&conn, &actor, "report.view", &format!("report:{id}"))?;
+    let (report, notes, team, all_cases) = with_db(&state, move |conn| -> Result<_, StaffError> {
+        let stored = reports::get(conn, id)?;
+        audit::record(conn, &actor, "report.view", &format!("report:{id}"))?;
         let report = desk::open_report(&key, &stored)?;
-        let notes = reports::notes(&conn, id)?
+        let notes = reports::notes(conn, id)?
             .into_iter()
             .map(|n| {
                 Ok(NoteView {
@@ -174,13 +171,13 @@ pub async fn show(
                 })
             })
             .collect::<Result<Vec<_>, StaffError>>()?;
-        let team: Vec<_> = staff::list(&conn)?
+        let team: Vec<_> = staff::list(conn)?
             .into_iter()
             .filter(|a| a.role == Role::Investigator && !a.disabled)
             .collect();
-        Ok((report, notes, team, cases::list(&conn)?))
+        Ok((report, notes, team, cases::list(conn)?))
     })
-    .await??;
+    .await?;
     tracing::info!(
         staff_id = current.0.staff_id,
         report_id = id,
@@ -231,11 +228,9 @@ pub async fn triage(
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     let form = form.into_inner();
-    let db = state.db.clone();
     let actor = current.actor();
     let me = current.0.staff_id;
-    web::block(move || -> Result<(), StaffError> {
-        let mut conn = db.connect()?;
+    with_db(&state, move |conn| -> Result<(), StaffError> {
         let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
         reports::get(&tx, id)?;
         let object = format!("report:{id}");
@@ -316,6 +311,6 @@ pub async fn triage(
         tx.commit().map_err(crate::store::StoreError::from)?;
         Ok(())
     })
-    .await??;
+    .await?;
     Ok(see_other(&format!("/staff/reports/{id}")))
 }

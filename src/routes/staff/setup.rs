@@ -11,12 +11,12 @@ use tera::Context;
 use zeroize::Zeroizing;
 
 use super::guard::same_origin;
-use super::StaffError;
+use super::{with_db, StaffError};
 use crate::accounts::{self, AccountError};
 use crate::routes::render;
 use crate::state::AppState;
 use crate::store::staff::{self, Role};
-use crate::store::{meta, Db, StoreError};
+use crate::store::{meta, StoreError};
 
 #[derive(Deserialize, Serialize, Default)]
 pub struct SetupForm {
@@ -36,12 +36,11 @@ pub struct SetupForm {
 
 /// Whether `token` is the live setup token: it matches the stored hash and no staff account
 /// exists yet.
-fn token_is_live(db: &Db, token: &str) -> Result<bool, StaffError> {
-    let conn = db.connect()?;
-    if staff::count(&conn, None)? > 0 {
+fn token_is_live(conn: &rusqlite::Connection, token: &str) -> Result<bool, StaffError> {
+    if staff::count(conn, None)? > 0 {
         return Ok(false);
     }
-    let Some(stored) = meta::get(&conn, meta::SETUP_TOKEN_HASH)? else {
+    let Some(stored) = meta::get(conn, meta::SETUP_TOKEN_HASH)? else {
         return Ok(false);
     };
     let hash = Sha256::digest(token.as_bytes());
@@ -73,8 +72,7 @@ pub async fn get(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, StaffError> {
-    let db = state.db.clone();
-    let live = web::block(move || token_is_live(&db, &token)).await??;
+    let live = with_db(&state, move |conn| token_is_live(conn, &token)).await?;
     if !live {
         return Ok(dead_link(&state));
     }
@@ -99,17 +97,15 @@ pub async fn post(
             Some("两次输入的密码不一致。"),
         ));
     }
-    let db = state.db.clone();
     let token = token.into_inner();
     let admin = form.admin_username.trim().to_string();
     let investigator = form.investigator_username.trim().to_string();
     let admin_pw = form.admin_password.clone();
     let inv_pw = form.investigator_password.clone();
-    let result = web::block(move || -> Result<Option<_>, StaffError> {
-        if !token_is_live(&db, &token)? {
+    let result = with_db(&state, move |conn| -> Result<Option<_>, StaffError> {
+        if !token_is_live(conn, &token)? {
             return Ok(None);
         }
-        let mut conn = db.connect()?;
         let created = (|| {
             // Both are checked before either is created, so a mistake leaves the link usable.
             accounts::validate(&admin, &admin_pw)?;
@@ -119,9 +115,9 @@ pub async fn post(
                     "管理员和调查人员需要两个不同的用户名。".into(),
                 )));
             }
-            accounts::add(&mut conn, "setup", &admin, Role::Admin, &admin_pw, None)?;
+            accounts::add(conn, "setup", &admin, Role::Admin, &admin_pw, None)?;
             accounts::add(
-                &mut conn,
+                conn,
                 "setup",
                 &investigator,
                 Role::Investigator,
@@ -130,11 +126,11 @@ pub async fn post(
             )
         })();
         if created.is_ok() {
-            meta::delete(&conn, meta::SETUP_TOKEN_HASH)?;
+            meta::delete(conn, meta::SETUP_TOKEN_HASH)?;
         }
         Ok(Some(created))
     })
-    .await??;
+    .await?;
     match result {
         None => Ok(dead_link(&state)),
         Some(Err(e)) => {

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::desk;
 use crate::routes::render;
 use crate::state::AppState;
@@ -16,16 +16,14 @@ async fn compute(
     current: &CurrentStaff,
 ) -> Result<(stats::Summary, Vec<stats::Table>), StaffError> {
     let key = current.desk()?;
-    let db = state.db.clone();
-    web::block(move || -> Result<_, StaffError> {
-        let conn = db.connect()?;
-        let opened = reports::all(&conn)?
+    with_db(state, move |conn| {
+        let opened = reports::all(conn)?
             .iter()
             .map(|s| Ok(desk::open_report(&key, s)?))
             .collect::<Result<Vec<_>, StaffError>>()?;
-        Ok(stats::compute(&opened, &cases::list(&conn)?))
+        Ok(stats::compute(&opened, &cases::list(conn)?))
     })
-    .await?
+    .await
 }
 
 pub async fn page(

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::home::see_other;
-use super::{CurrentStaff, StaffError};
+use super::{with_db, CurrentStaff, StaffError};
 use crate::desk;
 use crate::routes::render;
 use crate::state::AppState;
@@ -24,15 +24,14 @@ pub async fn list(
     current: CurrentStaff,
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Investigator)?;
-    let db = state.db.clone();
-    let team = web::block(move || -> Result<_, StaffError> {
-        let all = staff::list(&db.connect()?)?;
+    let team = with_db(&state, move |conn| -> Result<_, StaffError> {
+        let all = staff::list(conn)?;
         Ok(all
             .into_iter()
             .filter(|a| a.role == Role::Investigator)
             .collect::<Vec<_>>())
     })
-    .await??;
+    .await?;
     let mut ctx = current.context();
     ctx.insert("team", &team);
     Ok(render::page(
@@ -52,19 +51,17 @@ pub async fn grant(
     let key = current.desk()?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let db = state.db.clone();
     let actor = current.actor();
-    web::block(move || -> Result<(), StaffError> {
-        let conn = db.connect()?;
-        let account = staff::get(&conn, id)?;
+    with_db(&state, move |conn| -> Result<(), StaffError> {
+        let account = staff::get(conn, id)?;
         if account.role != Role::Investigator || account.disabled {
             return Err(StaffError::Forbidden);
         }
-        desk::grant_to(&conn, &key, id)?;
-        audit::record(&conn, &actor, "desk.grant", &format!("staff:{id}"))?;
+        desk::grant_to(conn, &key, id)?;
+        audit::record(conn, &actor, "desk.grant", &format!("staff:{id}"))?;
         Ok(())
     })
-    .await??;
+    .await?;
     tracing::info!(
         staff_id = current.0.staff_id,
         granted = id,
