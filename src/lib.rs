@@ -17,6 +17,7 @@ pub mod datadir;
 pub mod desk;
 pub mod domain;
 pub mod pool;
+pub mod poster;
 pub mod queue;
 pub mod reference;
 pub mod routes;

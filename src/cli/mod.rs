@@ -61,6 +61,8 @@ pub enum Command {
         /// The URL to encode [default: public_url].
         #[arg(long)]
         url: Option<String>,
+        #[arg(long, value_enum, default_value = "a4")]
+        size: crate::poster::PaperSize,
     },
     /// Released reports.
     #[command(subcommand)]
@@ -208,7 +210,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         ),
         Command::Tokens(TokensCommand::List) => tokens::list(dir, config),
         Command::Tokens(TokensCommand::Revoke { batch }) => tokens::revoke(dir, config, batch),
-        Command::Poster { out, url } => poster::run(dir, config, &out, url.as_deref()),
+        Command::Poster { out, url, size } => poster::run(dir, config, &out, url.as_deref(), size),
         Command::Reports(ReportsCommand::Export {
             username,
             password_stdin,

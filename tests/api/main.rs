@@ -11,6 +11,7 @@ mod export;
 mod lists;
 mod metadata;
 mod pool;
+mod poster;
 mod race;
 mod report_statuses;
 mod staff;
