@@ -33,6 +33,14 @@ fn a_batch_issued_in_the_console_downloads_once_and_files_reports() {
     assert!(page.contains("城关镇第一批") && page.contains("2099-01-01"));
     assert!(!page.contains(codes[1]));
     // The html sheet downloads as a printable page.
+    let poster = admin.get("/staff/poster.png?size=a3");
+    assert_eq!(poster.header("content-type"), Some("image/png"));
+    assert_eq!(
+        admin.get("/staff/poster.svg").header("content-type"),
+        Some("image/svg+xml")
+    );
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    assert_eq!(desk.get("/staff/poster.svg").status, 403);
     let sheet = admin.post_csrf(
         "/staff/batches",
         &[("count", "2"), ("label", "第二批"), ("format", "html")],

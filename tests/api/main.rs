@@ -3,6 +3,7 @@
 mod helpers;
 
 mod browser;
+mod card_sheet;
 mod cli;
 mod console;
 mod desk;

@@ -11,6 +11,7 @@ mod guard;
 mod home;
 mod lists;
 mod login;
+mod poster;
 mod reports;
 mod setup;
 mod stats;
@@ -72,6 +73,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         )
         .route("/staff/audit", web::get().to(audit_log::list))
         .route("/staff/audit.csv", web::get().to(audit_log::export))
+        .route("/staff/poster.{format}", web::get().to(poster::download))
         .route("/staff/lists", web::get().to(lists::index))
         .route("/staff/lists/{kind}.csv", web::get().to(lists::export))
         .route("/staff/lists/{kind}", web::get().to(lists::show))
