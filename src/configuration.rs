@@ -25,6 +25,8 @@ pub enum ConfigError {
 /// The settings the service runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The configuration file these settings come from (or would, if it existed).
+    pub file: PathBuf,
     /// The entry URL printed on posters and cards, without a trailing slash.
     pub public_url: String,
     /// Whether `public_url` was configured; if not, it follows the address actually bound.
@@ -88,26 +90,32 @@ impl Settings {
         bind_override: Option<&str>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, ConfigError> {
-        let default_path = data_dir.join("jianfu.toml");
-        let path = match config {
-            Some(p) => Some(p.to_path_buf()),
-            None if default_path.exists() => Some(default_path),
-            None => None,
+        let file_path = config
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("jianfu.toml"));
+        let file = if config.is_some() || file_path.exists() {
+            let text = std::fs::read_to_string(&file_path).map_err(|source| ConfigError::Read {
+                path: file_path.clone(),
+                source,
+            })?;
+            parse_file(&file_path, &text)?
+        } else {
+            FileSettings::default()
         };
-        let file = match &path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                toml::from_str::<FileSettings>(&text).map_err(|e| ConfigError::Parse {
-                    path: path.clone(),
-                    message: e.message().to_string(),
-                })?
-            }
-            None => FileSettings::default(),
-        };
+        Self::from_parts(file, file_path, bind_override, env)
+    }
 
+    /// Checks the text of a configuration file as `load` would read it (no environment).
+    pub fn check_file_text(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+        Self::from_parts(parse_file(path, text)?, path.to_path_buf(), None, |_| None)
+    }
+
+    fn from_parts(
+        file: FileSettings,
+        file_path: PathBuf,
+        bind_override: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
         let bind_text = bind_override
             .map(str::to_string)
             .or_else(|| env("JIANFU_BIND"))
@@ -159,6 +167,7 @@ impl Settings {
         let group_commit = flag("JIANFU_GROUP_COMMIT", file.group_commit, true);
 
         Ok(Settings {
+            file: file_path,
             public_url,
             public_url_set,
             bind,
@@ -177,6 +186,23 @@ impl Settings {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<FileSettings, ConfigError> {
+    toml::from_str::<FileSettings>(text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })
+}
+
+/// The `JIANFU_*` variables that override the file in this process, by name.
+pub fn environment_overrides() -> Vec<String> {
+    let mut names: Vec<String> = std::env::vars()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("JIANFU_") && k != "JIANFU_DATA_DIR")
+        .collect();
+    names.sort();
+    names
 }
 
 fn parse_env_number(
@@ -206,6 +232,17 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
             key: "public_url",
             message: format!("`{url}` is not an http:// or https:// address"),
         })
+    }
+}
+
+/// Writes a duration the way `parse_duration` reads it, in the largest whole unit.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 
@@ -279,6 +316,13 @@ mod tests {
         assert!(e.to_string().contains("pool.release_every"));
         let e = load(&[("JIANFU_PUBLIC_URL", "jf.example.org")]).unwrap_err();
         assert!(e.to_string().contains("public_url"));
+    }
+
+    #[test]
+    fn durations_format_as_they_parse() {
+        for text in ["1s", "90s", "15m", "12h", "7d"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/lists.html",
     "staff/audit.html",
     "staff/stats.html",
+    "staff/settings.html",
     "staff/cases.html",
     "staff/case.html",
     "staff/case_form.html",

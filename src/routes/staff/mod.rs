@@ -13,6 +13,7 @@ mod lists;
 mod login;
 mod poster;
 mod reports;
+mod settings;
 mod setup;
 mod stats;
 mod team;
@@ -74,6 +75,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/audit", web::get().to(audit_log::list))
         .route("/staff/audit.csv", web::get().to(audit_log::export))
         .route("/staff/poster.{format}", web::get().to(poster::download))
+        .route("/staff/settings", web::get().to(settings::get))
+        .route("/staff/settings", web::post().to(settings::post))
         .route("/staff/lists", web::get().to(lists::index))
         .route("/staff/lists/{kind}.csv", web::get().to(lists::export))
         .route("/staff/lists/{kind}", web::get().to(lists::show))
