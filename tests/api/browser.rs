@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::helpers::{spawn_app, TestApp, INVESTIGATOR, INVESTIGATOR_PASSWORD};
+use crate::helpers::{
+    spawn_app, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
+};
 
 const REPORT_BODY: &str = "镇里在工作群要求每天上报巡查照片。\n已经持续三个月，占用大量时间。";
 const MARKUP_BODY: &str = "<script>alert(1)</script><img src=x onerror=alert(2)> 标记文本";
@@ -33,7 +35,7 @@ fn ensure_driver() {
     }
 }
 
-fn run_flow(app: &TestApp, flow: &str, card: &str) {
+fn run_flow(app: &TestApp, flow: &str, card: &str) -> String {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     let out = Command::new("node")
         .arg(browser_dir().join("flows.mjs"))
@@ -44,6 +46,9 @@ fn run_flow(app: &TestApp, flow: &str, card: &str) {
         .env("MARKUP_BODY", MARKUP_BODY)
         .env("INVESTIGATOR_USER", INVESTIGATOR)
         .env("INVESTIGATOR_PASSWORD", INVESTIGATOR_PASSWORD)
+        .env("ADMIN_USER", ADMIN)
+        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("PDF_PATH", app.dir.path().join("sheet.pdf"))
         .env("SCREENSHOT_DIR", &shots)
         .output()
         .expect("node");
@@ -53,6 +58,7 @@ fn run_flow(app: &TestApp, flow: &str, card: &str) {
         out.status.success(),
         "browser flow `{flow}` failed:\n{stdout}\n{stderr}"
     );
+    stdout.into_owned()
 }
 
 #[test]
@@ -85,4 +91,32 @@ fn a_phone_files_without_javascript_and_the_investigator_reads_it_in_chromium() 
     ] {
         assert!(!output.contains(&needle), "`{needle}` in the server output");
     }
+}
+
+#[test]
+fn an_admin_issues_a_batch_in_chromium_and_a_printed_code_files() {
+    ensure_driver();
+    let app = spawn_app();
+    app.add_staff();
+    let out = run_flow(&app, "admin", "");
+    let codes: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("CODE "))
+        .collect();
+    assert_eq!(codes.len(), 12);
+    // The printed pages carry the codes as text.
+    let text = Command::new("pdftotext")
+        .arg(app.dir.path().join("sheet.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext (apt-get install poppler-utils; .ci/run does this)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for code in &codes {
+        assert!(text.contains(code), "{code} is not on the printed sheet");
+    }
+    assert!(text.contains("凭证与内容不关联"));
+    assert_eq!(
+        app.file(codes[5], "用控制台发放并打印的凭证提交。").status,
+        303
+    );
 }

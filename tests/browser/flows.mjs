@@ -149,7 +149,41 @@ async function desk(browser) {
   await context.close();
 }
 
-const flows = { reporter, warning, desk };
+/// An admin issues a batch in the console, downloads the printable sheet and prints it to
+/// PDF; the codes are printed on stdout as `CODE …` lines for the Rust test to file with.
+async function admin(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/staff/login`);
+  await page.fill('#username', env('ADMIN_USER'));
+  await page.fill('#password', env('ADMIN_PASSWORD'));
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${BASE}/staff/batches`, { timeout: 15000 });
+  check(true, 'the admin lands on the batches page');
+  await page.fill('input[name=count]', '12');
+  await page.fill('input[name=label]', '城关镇第一批');
+  await page.selectOption('select[name=format]', 'html');
+  await page.screenshot({ path: `${SHOTS}/admin-batches.png`, fullPage: true });
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('form.grid button[type=submit]'),
+  ]);
+  const sheet = `${SHOTS}/admin-sheet.html`;
+  await download.saveAs(sheet);
+  check(download.suggestedFilename() === 'jianfu-batch-1.html', `the sheet downloads (${download.suggestedFilename()})`);
+  const print = await context.newPage();
+  await print.goto(`file://${sheet}`);
+  const codes = await print.$$eval('.code', (els) => els.map((e) => e.textContent.trim()));
+  check(codes.length === 12, `the sheet holds 12 cards (${codes.length})`);
+  await print.pdf({ path: env('PDF_PATH'), format: 'A4', printBackground: true, preferCSSPageSize: true });
+  check(true, 'the sheet printed to PDF');
+  await page.goto(`${BASE}/staff/batches`);
+  check(!(await page.content()).includes(codes[0]), 'the console never shows a code again');
+  for (const c of codes) console.log(`CODE ${c}`);
+  await context.close();
+}
+
+const flows = { reporter, warning, desk, admin };
 const name = process.argv[2];
 if (!flows[name]) {
   console.error(`usage: node flows.mjs ${Object.keys(flows).join('|')}`);
