@@ -24,8 +24,9 @@ fn local(naive: NaiveDateTime) -> DateTime<Local> {
         .unwrap_or_else(|| Local.from_utc_datetime(&naive))
 }
 
-/// Runs forever on the current runtime: sleeps until each release time, then releases.
-pub async fn run(settings: PoolSettings, writer: Writer) {
+/// Runs forever on the current runtime: sleeps until each release time, then releases and
+/// applies the retention period.
+pub async fn run(settings: PoolSettings, retention_days: u32, writer: Writer) {
     loop {
         let now = Local::now();
         let next = local(next_release(&settings, now.naive_local()));
@@ -35,6 +36,10 @@ pub async fn run(settings: PoolSettings, writer: Writer) {
             // Staff logs carry counts, never content; the count is not shown to anyone (P3).
             Ok(n) => tracing::debug!(released = n, "pending pool released"),
             Err(e) => tracing::error!(error = %e, "pending pool release failed"),
+        }
+        match writer.retain(retention_days).await {
+            Ok(n) => tracing::debug!(deleted = n, "retention applied"),
+            Err(e) => tracing::error!(error = %e, "retention failed"),
         }
     }
 }

@@ -63,7 +63,7 @@ impl Application {
             choices,
         ));
         let pool_settings = settings.pool;
-        actix_web::rt::spawn(pool::run(pool_settings, writer));
+        actix_web::rt::spawn(pool::run(pool_settings, settings.retention_days, writer));
 
         let server = HttpServer::new(move || {
             App::new()

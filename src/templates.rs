@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/audit.html",
     "staff/stats.html",
     "staff/settings.html",
+    "staff/password.html",
     "staff/cases.html",
     "staff/case.html",
     "staff/case_form.html",

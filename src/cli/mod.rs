@@ -89,6 +89,15 @@ pub enum UserCommand {
         #[arg(long, value_name = "V")]
         grant_from: Option<String>,
     },
+    /// Grant the desk key to an investigator with the printed recovery code (when no
+    /// investigator who holds it can sign in).
+    Recover {
+        #[arg(long)]
+        username: String,
+        /// Read the recovery code from the first line of stdin.
+        #[arg(long)]
+        code_stdin: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -193,6 +202,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             password_stdin,
             grant_from.as_deref(),
         ),
+        Command::User(UserCommand::Recover {
+            username,
+            code_stdin,
+        }) => user::recover(dir, config, &username, code_stdin),
         Command::Tokens(TokensCommand::Issue {
             count,
             label,

@@ -47,3 +47,31 @@ pub fn add(
     }
     Ok(())
 }
+
+/// `jianfu user recover`: the recovery code unwraps the desk key, which is granted to the
+/// investigator `username` (sealed to their own key; their password is not needed).
+pub fn recover(
+    dir: &Path,
+    config: Option<&Path>,
+    username: &str,
+    code_stdin: bool,
+) -> Result<(), CliError> {
+    let (_, data) = super::open(dir, config)?;
+    let conn = data.db.connect()?;
+    let account = crate::store::staff::find(&conn, username)?
+        .filter(|a| a.role == Role::Investigator)
+        .ok_or_else(|| CliError::Usage(format!("`{username}` is not an investigator")))?;
+    let typed = password_input::read(code_stdin, &[("recovery code", false)])?;
+    let code = crate::crypto::RecoveryCode::parse(&typed[0])
+        .ok_or_else(|| CliError::Usage("a recovery code is 32 hexadecimal characters".into()))?;
+    let desk_key = crate::desk::unlock_with_recovery(&conn, &code)?;
+    crate::desk::grant_to(&conn, &desk_key, account.id)?;
+    crate::store::audit::record(
+        &conn,
+        "cli",
+        "desk.recover",
+        &format!("staff:{}", account.id),
+    )?;
+    println!("Granted the desk key to `{username}` with the recovery code.");
+    Ok(())
+}

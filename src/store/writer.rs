@@ -47,6 +47,8 @@ struct Submission {
 enum Job {
     File(Submission),
     Release(oneshot::Sender<Result<usize, String>>),
+    /// Delete closed reports released more than this many days ago.
+    Retain(u32, oneshot::Sender<Result<usize, String>>),
 }
 
 /// A handle to the writer thread; cheap to clone. The thread ends, after draining its
@@ -89,9 +91,22 @@ impl Writer {
 
     /// Moves every pending report to the queue (P3); returns how many.
     pub async fn release(&self) -> Result<usize, WriteError> {
+        self.maintain(Job::Release).await
+    }
+
+    /// Deletes closed reports (and their notes) released more than `days` ago, then vacuums,
+    /// so nothing of them is left in the files; returns how many.
+    pub async fn retain(&self, days: u32) -> Result<usize, WriteError> {
+        self.maintain(|reply| Job::Retain(days, reply)).await
+    }
+
+    async fn maintain(
+        &self,
+        job: impl FnOnce(oneshot::Sender<Result<usize, String>>) -> Job,
+    ) -> Result<usize, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job::Release(reply))
+            .send(job(reply))
             .map_err(|_| StoreError::WriterGone)?;
         answer
             .await
@@ -103,12 +118,12 @@ impl Writer {
 fn run(mut conn: Connection, rx: Receiver<Job>, group: usize) {
     while let Ok(first) = rx.recv() {
         let mut files = Vec::new();
-        let mut releases = Vec::new();
+        let mut upkeep = Vec::new();
         let mut next = Some(first);
         while let Some(job) = next {
             match job {
                 Job::File(s) => files.push(s),
-                Job::Release(r) => releases.push(r),
+                job => upkeep.push(job),
             }
             next = if files.len() < group {
                 rx.try_recv().ok()
@@ -119,9 +134,14 @@ fn run(mut conn: Connection, rx: Receiver<Job>, group: usize) {
         if !files.is_empty() {
             commit_group(&mut conn, files);
         }
-        for reply in releases {
-            let _ = reply.send(release(&mut conn).map_err(|e| {
-                tracing::error!(error = %e, "release of the pending pool failed");
+        for job in upkeep {
+            let (result, reply) = match job {
+                Job::Release(reply) => (release(&mut conn), reply),
+                Job::Retain(days, reply) => (retain(&mut conn, days), reply),
+                Job::File(_) => continue,
+            };
+            let _ = reply.send(result.map_err(|e| {
+                tracing::error!(error = %e, "pool upkeep failed");
                 e.to_string()
             }));
         }
@@ -205,6 +225,22 @@ fn release(conn: &mut Connection) -> Result<usize, StoreError> {
     tx.commit()?;
     checkpoint(conn)?;
     Ok(pending.len())
+}
+
+/// Retention: closed reports released more than `days` days ago go, with their notes
+/// (`ON DELETE CASCADE`); `secure_delete` zeroes them and `VACUUM` rebuilds the file without
+/// their pages. Cases keep only their own fields.
+fn retain(conn: &mut Connection, days: u32) -> Result<usize, StoreError> {
+    let cutoff = (super::today() - chrono::Duration::days(i64::from(days))).to_string();
+    let deleted = conn.execute(
+        "DELETE FROM reports WHERE released_on < ?1 AND status NOT IN ('new', 'investigating')",
+        [cutoff],
+    )?;
+    if deleted > 0 {
+        conn.execute_batch("VACUUM")?;
+        checkpoint(conn)?;
+    }
+    Ok(deleted)
 }
 
 /// `wal_checkpoint(TRUNCATE)`, retried briefly while readers hold old snapshots.

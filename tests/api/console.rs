@@ -291,3 +291,78 @@ fn settings_are_validated_written_and_used_after_a_restart() {
     let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
     assert_eq!(desk.get("/staff/settings").status, 403);
 }
+
+#[test]
+fn the_recovery_code_restores_the_desk_when_no_investigator_can_open_it() {
+    let app = spawn_app();
+    let out = app.cli_ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            INVESTIGATOR,
+            "--role",
+            "investigator",
+            "--password-stdin",
+        ],
+        &format!("{INVESTIGATOR_PASSWORD}\n"),
+    );
+    let code = out.lines().last().unwrap().trim().to_string();
+    assert_eq!(code.len(), 39, "{out}");
+    app.cli_ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            ADMIN,
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{ADMIN_PASSWORD}\n"),
+    );
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(app.file(card, "恢复码能救回的反映。").status, 303);
+    let id = app.wait_released(1)[0]["id"].as_str().unwrap().to_string();
+    // The only investigator forgets the password; the admin resets it: the grant is gone.
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let accounts = admin.get("/staff/accounts").body;
+    let row = accounts.find(&format!("<td>{INVESTIGATOR}</td>")).unwrap();
+    let at = accounts[row..].find("/password\"").unwrap() + row;
+    let start = accounts[..at].rfind("/staff/accounts/").unwrap();
+    let path = format!("{}/password", &accounts[start..at]);
+    assert_eq!(
+        admin
+            .post_csrf(&path, &[("password", "reset password 1")])
+            .status,
+        200
+    );
+    let desk = app.login(INVESTIGATOR, "reset password 1");
+    assert_eq!(desk.get(&format!("/staff/reports/{id}")).status, 403);
+    let wrong = app.cli(
+        &[
+            "user",
+            "recover",
+            "--username",
+            INVESTIGATOR,
+            "--code-stdin",
+        ],
+        "0000-0000-0000-0000-0000-0000-0000-0000\n",
+    );
+    assert!(!wrong.status.success());
+    app.cli_ok(
+        &[
+            "user",
+            "recover",
+            "--username",
+            INVESTIGATOR,
+            "--code-stdin",
+        ],
+        &format!("{}\n", code.to_lowercase()),
+    );
+    let desk = app.login(INVESTIGATOR, "reset password 1");
+    assert!(desk
+        .get(&format!("/staff/reports/{id}"))
+        .body
+        .contains("恢复码能救回的反映。"));
+}

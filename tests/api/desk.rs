@@ -208,3 +208,107 @@ fn statistics_count_released_reports_and_export_each_table() {
     assert_eq!(admin.get("/staff/stats").status, 403);
     assert_eq!(admin.get("/staff/stats/category.csv").status, 403);
 }
+
+#[test]
+fn changing_ones_password_keeps_the_desk_key() {
+    let app = spawn_app();
+    app.add_staff();
+    let rows = file_three(&app);
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let wrong = desk.post_csrf(
+        "/staff/password",
+        &[
+            ("current", "not my password"),
+            ("new", "a brand new password"),
+            ("new2", "a brand new password"),
+        ],
+    );
+    assert_eq!(wrong.status, 422);
+    let ok = desk.post_csrf(
+        "/staff/password",
+        &[
+            ("current", INVESTIGATOR_PASSWORD),
+            ("new", "a brand new password"),
+            ("new2", "a brand new password"),
+        ],
+    );
+    assert_eq!(ok.status, 200);
+    let old = app.post_form(
+        "/staff/login",
+        &[
+            ("username", INVESTIGATOR),
+            ("password", INVESTIGATOR_PASSWORD),
+        ],
+    );
+    assert_eq!(old.status, 401);
+    let again = app.login(INVESTIGATOR, "a brand new password");
+    let id = rows[0]["id"].as_str().unwrap();
+    assert_eq!(
+        again.get(&format!("/staff/reports/{id}")).status,
+        200,
+        "still granted"
+    );
+}
+
+#[test]
+fn closed_reports_past_retention_are_deleted_with_their_notes() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "1s"),
+        ("JIANFU_RETENTION_DAYS", "30"),
+    ]);
+    app.add_staff();
+    let rows = file_three(&app);
+    let closed = id_of(&rows, "第一份");
+    let recent_closed = id_of(&rows, "第二份");
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    for id in [&closed, &recent_closed] {
+        assert_eq!(
+            desk.post_csrf(
+                &format!("/staff/reports/{id}"),
+                &[("status", "substantiated")]
+            )
+            .status,
+            303
+        );
+        assert_eq!(
+            desk.post_csrf(&format!("/staff/reports/{id}"), &[("note", "核实完毕。")])
+                .status,
+            303
+        );
+    }
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    conn.execute("UPDATE reports SET released_on = '2001-01-01'", [])
+        .unwrap();
+    conn.execute(
+        "UPDATE reports SET released_on = date('now') WHERE id = ?1",
+        [&recent_closed],
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let ids: Vec<String> = app
+            .export()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        if !ids.contains(&closed) {
+            assert_eq!(
+                ids.len(),
+                2,
+                "the open old one and the recent closed one stay"
+            );
+            assert!(ids.contains(&recent_closed));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "retention never ran");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let notes: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM notes WHERE report_id = ?1",
+            [&closed],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(notes, 0, "the notes went with the report");
+}

@@ -11,6 +11,7 @@ mod guard;
 mod home;
 mod lists;
 mod login;
+mod password;
 mod poster;
 mod reports;
 mod settings;
@@ -75,6 +76,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/audit", web::get().to(audit_log::list))
         .route("/staff/audit.csv", web::get().to(audit_log::export))
         .route("/staff/poster.{format}", web::get().to(poster::download))
+        .route("/staff/password", web::get().to(password::get))
+        .route("/staff/password", web::post().to(password::post))
         .route("/staff/settings", web::get().to(settings::get))
         .route("/staff/settings", web::post().to(settings::post))
         .route("/staff/lists", web::get().to(lists::index))

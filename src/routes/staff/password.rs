@@ -1,0 +1,102 @@
+//! `/staff/password`: a staff member changes their own password. An investigator's own key
+//! is re-wrapped under the new password, so their grant of the desk key stays valid (P5).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{with_db, CurrentStaff, StaffError};
+use crate::authentication::password;
+use crate::desk;
+use crate::routes::render;
+use crate::state::AppState;
+use crate::store::audit;
+use crate::store::staff::{self, Role};
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: Zeroizing<String>,
+    #[serde(default)]
+    new: Zeroizing<String>,
+    #[serde(default)]
+    new2: Zeroizing<String>,
+}
+
+fn page(
+    state: &AppState,
+    current: &CurrentStaff,
+    status: StatusCode,
+    message: Option<&str>,
+    error: Option<&str>,
+) -> HttpResponse {
+    let mut ctx = current.context();
+    ctx.insert("message", &message);
+    ctx.insert("error", &error);
+    render::page(&state.templates, status, "staff/password.html", &ctx)
+}
+
+pub async fn get(state: web::Data<AppState>, current: CurrentStaff) -> HttpResponse {
+    page(&state, &current, StatusCode::OK, None, None)
+}
+
+pub async fn post(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, StaffError> {
+    current.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let refuse = |m: &str| {
+        Ok(page(
+            &state,
+            &current,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(m),
+        ))
+    };
+    if *form.new != *form.new2 {
+        return refuse("两次输入的新密码不一致。");
+    }
+    if password::check_policy(&form.new).is_err() {
+        return refuse("新密码至少 10 位。");
+    }
+    let id = current.0.staff_id;
+    let role = current.0.role;
+    let actor = current.actor();
+    let changed = with_db(&state, move |conn| {
+        let account = staff::get(conn, id)?;
+        if !password::verify(&form.current, Some(&account.password_hash)) {
+            return Ok(false);
+        }
+        let hash = password::hash(&form.new).map_err(|e| StaffError::Internal(e.to_string()))?;
+        let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
+        if role == Role::Investigator {
+            desk::rewrap(&tx, id, &form.current, &form.new)?;
+        }
+        staff::set_password_hash(&tx, id, &hash)?;
+        audit::record(
+            &tx,
+            &actor,
+            "account.password_change",
+            &format!("staff:{id}"),
+        )?;
+        tx.commit().map_err(crate::store::StoreError::from)?;
+        Ok(true)
+    })
+    .await?;
+    if !changed {
+        return refuse("当前密码不正确。");
+    }
+    Ok(page(
+        &state,
+        &current,
+        StatusCode::OK,
+        Some("密码已更改。"),
+        None,
+    ))
+}
