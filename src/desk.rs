@@ -165,7 +165,7 @@ fn checked(conn: &Connection, key: SecretKey) -> Result<SecretKey, DeskError> {
 
 /// A released report, decrypted for an unlocked session or an export. Serializes with the
 /// keys of `jianfu reports export` (SPEC §3.1).
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct OpenedReport {
     pub id: String,
     pub category: crate::domain::Category,

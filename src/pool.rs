@@ -26,7 +26,17 @@ fn local(naive: NaiveDateTime) -> DateTime<Local> {
 
 /// Runs forever on the current runtime: sleeps until each release time, then releases and
 /// applies the retention period.
-pub async fn run(settings: PoolSettings, retention_days: u32, writer: Writer) {
+pub async fn run(
+    settings: PoolSettings,
+    retention_days: u32,
+    writer: Writer,
+    desk_generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    let changed = |n: usize| {
+        if n > 0 {
+            desk_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
     loop {
         let now = Local::now();
         let next = local(next_release(&settings, now.naive_local()));
@@ -34,11 +44,17 @@ pub async fn run(settings: PoolSettings, retention_days: u32, writer: Writer) {
         tokio::time::sleep(wait).await;
         match writer.release().await {
             // Staff logs carry counts, never content; the count is not shown to anyone (P3).
-            Ok(n) => tracing::debug!(released = n, "pending pool released"),
+            Ok(n) => {
+                changed(n);
+                tracing::debug!(released = n, "pending pool released")
+            }
             Err(e) => tracing::error!(error = %e, "pending pool release failed"),
         }
         match writer.retain(retention_days).await {
-            Ok(n) => tracing::debug!(deleted = n, "retention applied"),
+            Ok(n) => {
+                changed(n);
+                tracing::debug!(deleted = n, "retention applied")
+            }
             Err(e) => tracing::error!(error = %e, "retention failed"),
         }
     }

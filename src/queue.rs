@@ -2,11 +2,15 @@
 //! reports a session has decrypted. Parsing is lenient: an unknown filter value is ignored.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::desk::OpenedReport;
+use crate::crypto::SecretKey;
+use crate::desk::{self, DeskError, OpenedReport};
 use crate::domain::{Category, Channel, Listed, ReportStatus};
+use crate::store::reports::{self, StoredReport};
 
 pub const PAGE_SIZE: usize = 50;
 
@@ -105,18 +109,18 @@ impl Filter {
 
 /// One page of the queue, with the count of each tab under the same filters.
 pub struct Page<'a> {
-    pub rows: Vec<&'a OpenedReport>,
+    pub rows: Vec<&'a Arc<OpenedReport>>,
     pub counts: Vec<(Tab, usize)>,
     pub pages: usize,
 }
 
-pub fn apply<'a>(reports: &'a [OpenedReport], filter: &Filter) -> Page<'a> {
-    let matching: Vec<&OpenedReport> = reports.iter().filter(|r| filter.matches(r)).collect();
+pub fn apply<'a>(reports: &'a [Arc<OpenedReport>], filter: &Filter) -> Page<'a> {
+    let matching: Vec<&Arc<OpenedReport>> = reports.iter().filter(|r| filter.matches(r)).collect();
     let counts = Tab::ALL
         .into_iter()
         .map(|t| (t, matching.iter().filter(|r| t.contains(r.status)).count()))
         .collect();
-    let in_tab: Vec<&OpenedReport> = matching
+    let in_tab: Vec<&Arc<OpenedReport>> = matching
         .into_iter()
         .filter(|r| filter.tab.contains(r.status))
         .collect();
@@ -128,4 +132,93 @@ pub fn apply<'a>(reports: &'a [OpenedReport], filter: &Filter) -> Page<'a> {
         counts,
         pages,
     }
+}
+
+/// The released reports as one investigator's session has decrypted them (held in the
+/// session, so they go when it ends — P5), and the desk generation they reflect.
+pub struct Snapshot {
+    pub generation: u64,
+    pub reports: Vec<Arc<OpenedReport>>,
+}
+
+/// Brings a session's reports up to date with the database: the desk's own fields (status,
+/// assignee, case) are re-read for every report, and only reports the session has not
+/// opened yet are decrypted — on both cores, since each is an X25519 agreement.
+pub fn refresh(
+    conn: &Connection,
+    key: &SecretKey,
+    old: Option<&Snapshot>,
+    generation: u64,
+) -> Result<Snapshot, DeskError> {
+    let known: HashMap<i64, &Arc<OpenedReport>> = old
+        .map(|s| {
+            s.reports
+                .iter()
+                .filter_map(|r| r.id.parse().ok().map(|id| (id, r)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let fields = reports::desk_fields(conn)?;
+    let missing: Vec<i64> = fields
+        .iter()
+        .map(|f| f.id)
+        .filter(|id| !known.contains_key(id))
+        .collect();
+    let stored = reports::with_ids(conn, &missing)?;
+    let opened = open_in_parallel(key, &stored)?;
+    let mut fresh: HashMap<i64, Arc<OpenedReport>> = opened
+        .into_iter()
+        .filter_map(|r| r.id.parse().ok().map(|id| (id, Arc::new(r))))
+        .collect();
+    let reports = fields
+        .into_iter()
+        .filter_map(|f| {
+            let current = fresh
+                .remove(&f.id)
+                .or_else(|| known.get(&f.id).map(|r| (*r).clone()))?;
+            if current.status == f.status
+                && current.assignee == f.assignee
+                && current.case_id == f.case_id
+            {
+                return Some(current);
+            }
+            let mut updated = (*current).clone();
+            updated.status = f.status;
+            updated.assignee = f.assignee;
+            updated.case_id = f.case_id;
+            Some(Arc::new(updated))
+        })
+        .collect();
+    Ok(Snapshot {
+        generation,
+        reports,
+    })
+}
+
+fn open_in_parallel(
+    key: &SecretKey,
+    stored: &[StoredReport],
+) -> Result<Vec<OpenedReport>, DeskError> {
+    let half = stored.len().div_ceil(2).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = stored
+            .chunks(half)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|r| desk::open_report(key, r))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(stored.len());
+        for part in parts {
+            all.extend(
+                part.join()
+                    .map_err(|_| DeskError::Crypto(crate::crypto::CryptoError::Malformed))??,
+            );
+        }
+        Ok(all)
+    })
 }

@@ -63,7 +63,12 @@ impl Application {
             choices,
         ));
         let pool_settings = settings.pool;
-        actix_web::rt::spawn(pool::run(pool_settings, settings.retention_days, writer));
+        actix_web::rt::spawn(pool::run(
+            pool_settings,
+            settings.retention_days,
+            writer,
+            state.desk_generation.clone(),
+        ));
 
         let server = HttpServer::new(move || {
             App::new()

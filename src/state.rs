@@ -28,6 +28,9 @@ pub struct AppState {
     pub address_hasher: AddressHasher,
     desk_public: RwLock<Option<PublicKey>>,
     choices: RwLock<Arc<Choices>>,
+    /// Bumped whenever released reports change (a release, retention, a triage change), so
+    /// sessions know to refresh what they decrypted.
+    pub desk_generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             address_hasher: AddressHasher::default(),
             desk_public: RwLock::new(None),
             choices: RwLock::new(Arc::new(choices)),
+            desk_generation: Arc::default(),
         }
     }
 

@@ -71,8 +71,12 @@ fn ranked(m: BTreeMap<String, usize>, limit: usize) -> Vec<(String, usize)> {
     v
 }
 
-pub fn compute(reports: &[OpenedReport], all_cases: &[Case]) -> (Summary, Vec<Table>) {
-    let released = |r: &OpenedReport| NaiveDate::parse_from_str(&r.released, "%Y-%m-%d").ok();
+pub fn compute(
+    reports: &[std::sync::Arc<OpenedReport>],
+    all_cases: &[Case],
+) -> (Summary, Vec<Table>) {
+    let released =
+        |r: &std::sync::Arc<OpenedReport>| NaiveDate::parse_from_str(&r.released, "%Y-%m-%d").ok();
     let months = tally(
         reports
             .iter()

@@ -23,6 +23,8 @@ pub struct Session {
     pub role: Role,
     pub csrf: String,
     pub desk: Option<SecretKey>,
+    /// The reports this session has decrypted; dropped with the session (P5).
+    pub reports: Mutex<Option<Arc<crate::queue::Snapshot>>>,
     created: Instant,
     last_seen: Mutex<Instant>,
 }
@@ -73,6 +75,7 @@ impl SessionStore {
             role,
             csrf: random_token(),
             desk,
+            reports: Mutex::new(None),
             created: now,
             last_seen: Mutex::new(now),
         };

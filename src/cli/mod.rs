@@ -2,6 +2,7 @@
 //! errors become one line on stderr and a non-zero exit, never a panic trace.
 
 mod backup;
+mod dev;
 mod password_input;
 mod poster;
 mod reports;
@@ -71,6 +72,18 @@ pub enum Command {
     Backup {
         #[arg(long)]
         out: PathBuf,
+    },
+    /// DEVELOPMENT ONLY: tools for measuring the service (refused outside a dev run).
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Fill the data dir with synthetic released reports (needs JIANFU_DEV=1).
+    Seed {
+        #[arg(long)]
+        reports: u32,
     },
 }
 
@@ -230,6 +243,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             format,
         }) => reports::export(dir, config, &username, password_stdin, format),
         Command::Backup { out } => backup::run(dir, config, &out),
+        Command::Dev(DevCommand::Seed { reports }) => dev::seed(dir, config, reports),
     }
 }
 

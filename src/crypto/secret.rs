@@ -7,11 +7,17 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 /// An X25519 private key: the investigation desk's (unwrapped only in memory for a session,
 /// P5) or an investigator's own (which receives grants of the desk key).
 #[derive(Clone)]
-pub struct SecretKey(StaticSecret);
+pub struct SecretKey(StaticSecret, PublicKey);
 
 impl SecretKey {
     pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> SecretKey {
-        SecretKey(StaticSecret::from(*bytes))
+        SecretKey::new(StaticSecret::from(*bytes))
+    }
+
+    /// The public half is computed once: opening many boxes needs it for each.
+    fn new(secret: StaticSecret) -> SecretKey {
+        let public = PublicKey(X25519Public::from(&secret));
+        SecretKey(secret, public)
     }
 
     /// The raw key, for wrapping.
@@ -20,7 +26,7 @@ impl SecretKey {
     }
 
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(X25519Public::from(&self.0))
+        self.1
     }
 
     pub(crate) fn expose(&self) -> &StaticSecret {
@@ -62,7 +68,7 @@ pub struct KeyPair {
 
 impl KeyPair {
     pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> KeyPair {
-        let secret = SecretKey(StaticSecret::random_from_rng(rng));
+        let secret = SecretKey::new(StaticSecret::random_from_rng(rng));
         let public = secret.public_key();
         KeyPair { secret, public }
     }

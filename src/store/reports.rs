@@ -120,3 +120,43 @@ pub fn notes(conn: &Connection, report_id: i64) -> Result<Vec<StoredNote>, Store
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// The desk's own fields of a released report, without its sealed content.
+pub struct DeskFields {
+    pub id: i64,
+    pub status: ReportStatus,
+    pub assignee: Option<i64>,
+    pub case_id: Option<i64>,
+}
+
+/// Every released report's desk fields, in queue order.
+pub fn desk_fields(conn: &Connection) -> Result<Vec<DeskFields>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, status, assignee, case_id FROM reports ORDER BY released_on DESC, id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let status: String = r.get(1)?;
+        Ok(DeskFields {
+            id: r.get(0)?,
+            status: ReportStatus::parse(&status).unwrap_or(ReportStatus::New),
+            assignee: r.get(2)?,
+            case_id: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The stored reports with these ids (all of them when the list is long).
+pub fn with_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<StoredReport>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if ids.len() > 1000 {
+        let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        return Ok(all(conn)?
+            .into_iter()
+            .filter(|r| wanted.contains(&r.id))
+            .collect());
+    }
+    ids.iter().map(|&id| get(conn, id)).collect()
+}

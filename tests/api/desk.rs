@@ -312,3 +312,31 @@ fn closed_reports_past_retention_are_deleted_with_their_notes() {
         .unwrap();
     assert_eq!(notes, 0, "the notes went with the report");
 }
+
+#[test]
+fn a_signed_in_investigator_sees_reports_released_after_the_login() {
+    let app = spawn_app();
+    app.add_staff();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    assert_eq!(
+        desk.get("/staff/reports")
+            .body
+            .matches("href=\"/staff/reports/")
+            .count(),
+        0
+    );
+    let rows = file_three(&app);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let queue = desk.get("/staff/reports").body;
+        if queue.matches("href=\"/staff/reports/").count() == 3 {
+            assert!(queue.contains(rows[0]["id"].as_str().unwrap()));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session never saw the release"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

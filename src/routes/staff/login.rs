@@ -114,7 +114,13 @@ pub async fn post(
         Outcome::Ok { id, role, desk } => {
             state.login_throttle.clear(&username);
             tracing::info!(staff_id = id, "staff login");
+            let unlocked = desk.is_some();
             let token = state.sessions.start(id, username, role, desk);
+            // Unlocking opens the released reports once, so the desk's pages answer from
+            // memory afterwards.
+            if let Some(session) = state.sessions.get(&token).filter(|_| unlocked) {
+                super::session_reports(&state, &CurrentStaff(session)).await?;
+            }
             let cookie = Cookie::build(COOKIE, token)
                 .path("/staff")
                 .http_only(true)

@@ -35,6 +35,47 @@ where
     let db = state.db.clone();
     web::block(move || f(&mut db.connect()?)).await?
 }
+
+/// The released reports as this investigator's session has decrypted them, refreshed when
+/// the desk changed since.
+pub(crate) async fn session_reports(
+    state: &AppState,
+    current: &CurrentStaff,
+) -> Result<std::sync::Arc<crate::queue::Snapshot>, StaffError> {
+    let key = current.desk()?;
+    let generation = state
+        .desk_generation
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let held = current
+        .0
+        .reports
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some(s) = held.as_ref().filter(|s| s.generation == generation) {
+        return Ok(s.clone());
+    }
+    let fresh = std::sync::Arc::new(
+        with_db(state, move |conn| {
+            Ok(crate::queue::refresh(
+                conn,
+                &key,
+                held.as_deref(),
+                generation,
+            )?)
+        })
+        .await?,
+    );
+    *current.0.reports.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+    Ok(fresh)
+}
+
+/// Tells every session that released reports changed.
+pub(crate) fn desk_changed(state: &AppState) {
+    state
+        .desk_generation
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
 pub use guard::{CurrentStaff, SETUP_PATH};
 
 pub fn config(cfg: &mut web::ServiceConfig) {

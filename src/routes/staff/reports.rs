@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::home::see_other;
-use super::{with_db, CurrentStaff, StaffError};
+use super::{desk_changed, session_reports, with_db, CurrentStaff, StaffError};
 use crate::desk::{self, OpenedReport};
 use crate::domain::{Category, Channel, Listed, ReportStatus};
 use crate::queue::{self, Filter};
@@ -74,26 +74,14 @@ fn options<T: Copy>(
         .collect()
 }
 
-/// Every released report, opened with the session's desk key.
-fn open_all(
-    conn: &rusqlite::Connection,
-    key: &crate::crypto::SecretKey,
-) -> Result<Vec<OpenedReport>, StaffError> {
-    reports::all(conn)?
-        .iter()
-        .map(|s| Ok(desk::open_report(key, s)?))
-        .collect()
-}
-
 pub async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, StaffError> {
-    let key = current.desk()?;
     let filter = Filter::from_query(&query);
-    let opened = with_db(&state, move |conn| open_all(conn, &key)).await?;
-    let page = queue::apply(&opened, &filter);
+    let snapshot = session_reports(&state, &current).await?;
+    let page = queue::apply(&snapshot.reports, &filter);
     let choices = state.choices();
     let rows: Vec<View> = page.rows.iter().map(|r| View::new(r, &choices)).collect();
     let tabs: Vec<_> = page
@@ -312,5 +300,6 @@ pub async fn triage(
         Ok(())
     })
     .await?;
+    desk_changed(&state);
     Ok(see_other(&format!("/staff/reports/{id}")))
 }

@@ -4,26 +4,19 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::{with_db, CurrentStaff, StaffError};
-use crate::desk;
+use super::{session_reports, with_db, CurrentStaff, StaffError};
 use crate::routes::render;
 use crate::state::AppState;
 use crate::stats;
-use crate::store::{cases, reports};
+use crate::store::cases;
 
 async fn compute(
     state: &AppState,
     current: &CurrentStaff,
 ) -> Result<(stats::Summary, Vec<stats::Table>), StaffError> {
-    let key = current.desk()?;
-    with_db(state, move |conn| {
-        let opened = reports::all(conn)?
-            .iter()
-            .map(|s| Ok(desk::open_report(&key, s)?))
-            .collect::<Result<Vec<_>, StaffError>>()?;
-        Ok(stats::compute(&opened, &cases::list(conn)?))
-    })
-    .await
+    let snapshot = session_reports(state, current).await?;
+    let all_cases = with_db(state, |conn| Ok(cases::list(conn)?)).await?;
+    Ok(stats::compute(&snapshot.reports, &all_cases))
 }
 
 pub async fn page(
