@@ -205,21 +205,23 @@ pub fn open_report(
     stored: &crate::store::reports::StoredReport,
 ) -> Result<OpenedReport, DeskError> {
     let plain = crate::crypto::open(key, Purpose::Report, &stored.sealed)?;
-    let report: crate::domain::Report =
+    let mut report: crate::domain::Report =
         serde_json::from_slice(&plain).map_err(|_| DeskError::Crypto(CryptoError::Malformed))?;
+    // Moved, not copied: `Report` zeroizes what is left in it when dropped.
+    let take = std::mem::take::<String>;
     Ok(OpenedReport {
         id: stored.id.to_string(),
         category: report.category,
         channel: report.channel,
-        department: report.department.clone(),
-        township: report.township.clone(),
+        department: take(&mut report.department),
+        township: take(&mut report.township),
         occurred: report.occurred,
         listed: report.listed,
-        body: report.body.clone(),
+        body: take(&mut report.body),
         released: stored.released_on.clone(),
         status: stored.status,
-        certificate: report.certificate.clone(),
-        admission_item: report.admission_item.clone(),
+        certificate: report.certificate.take(),
+        admission_item: report.admission_item.take(),
         assignee: stored.assignee,
         case_id: stored.case_id,
     })

@@ -2,7 +2,7 @@
 //! department and township, and of cases by outcome — the figures a department reports
 //! upward. Each table is drawn as an SVG bar chart on the server and exports as CSV.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -51,12 +51,8 @@ fn table(slug: &'static str, title: &'static str, counts: Vec<(String, usize)>) 
     }
 }
 
-fn tally<K: Ord>(items: impl Iterator<Item = K>) -> BTreeMap<K, usize> {
-    let mut m = BTreeMap::new();
-    for k in items {
-        *m.entry(k).or_insert(0) += 1;
-    }
-    m
+fn position<T: PartialEq>(all: &[T], value: T) -> usize {
+    all.iter().position(|v| *v == value).unwrap_or(0)
 }
 
 /// Largest first, then by label; at most `limit` rows (the rest summed as 其他).
@@ -75,59 +71,56 @@ pub fn compute(
     reports: &[std::sync::Arc<OpenedReport>],
     all_cases: &[Case],
 ) -> (Summary, Vec<Table>) {
-    let released =
-        |r: &std::sync::Arc<OpenedReport>| NaiveDate::parse_from_str(&r.released, "%Y-%m-%d").ok();
-    let months = tally(
-        reports
-            .iter()
-            .filter_map(released)
-            .map(|d| d.format("%Y-%m").to_string()),
-    );
-    let weeks = tally(reports.iter().filter_map(released).map(|d| {
-        let w = d.iso_week();
-        format!("{}-W{:02}", w.year(), w.week())
-    }));
-    let by_code = |codes: Vec<(&'static str, usize)>| -> Vec<(String, usize)> {
-        codes.into_iter().map(|(l, n)| (l.to_string(), n)).collect()
+    // One pass over the reports (each is a pointer away: 100,000 of them do not fit in the
+    // cache), borrowing their strings; dates are parsed once per release day.
+    let mut days: HashMap<&str, usize> = HashMap::new();
+    let mut departments: HashMap<&str, usize> = HashMap::new();
+    let mut townships: HashMap<&str, usize> = HashMap::new();
+    let mut by_category = [0usize; 32];
+    let mut by_channel = [0usize; 16];
+    let mut by_listed = [0usize; 4];
+    for r in reports {
+        *days.entry(r.released.as_str()).or_insert(0) += 1;
+        *departments.entry(r.department.as_str()).or_insert(0) += 1;
+        if !r.township.is_empty() {
+            *townships.entry(r.township.as_str()).or_insert(0) += 1;
+        }
+        by_category[position(Category::ALL, r.category)] += 1;
+        by_channel[position(Channel::ALL, r.channel)] += 1;
+        by_listed[position(Listed::ALL, r.listed)] += 1;
+    }
+    let mut months = BTreeMap::new();
+    let mut weeks = BTreeMap::new();
+    for (day, n) in &days {
+        if let Ok(d) = NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            *months.entry(d.format("%Y-%m").to_string()).or_insert(0) += n;
+            let w = d.iso_week();
+            *weeks
+                .entry(format!("{}-W{:02}", w.year(), w.week()))
+                .or_insert(0) += n;
+        }
+    }
+    let labelled = |labels: Vec<&'static str>, counts: &[usize]| -> Vec<(String, usize)> {
+        labels
+            .into_iter()
+            .zip(counts)
+            .map(|(l, n)| (l.to_string(), *n))
+            .collect()
     };
-    let categories = by_code(
-        Category::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.label(),
-                    reports.iter().filter(|r| r.category == *c).count(),
-                )
-            })
-            .collect(),
+    let categories = labelled(
+        Category::ALL.iter().map(|c| c.label()).collect(),
+        &by_category,
     );
-    let channels = by_code(
-        Channel::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.label(),
-                    reports.iter().filter(|r| r.channel == *c).count(),
-                )
-            })
-            .collect(),
+    let channels = labelled(
+        Channel::ALL.iter().map(|c| c.label()).collect(),
+        &by_channel,
     );
-    let listed = by_code(
-        Listed::ALL
-            .iter()
-            .map(|c| (c.label(), reports.iter().filter(|r| r.listed == *c).count()))
-            .collect(),
-    );
-    let departments = ranked(tally(reports.iter().map(|r| r.department.clone())), 20);
-    let townships = ranked(
-        tally(
-            reports
-                .iter()
-                .filter(|r| !r.township.is_empty())
-                .map(|r| r.township.clone()),
-        ),
-        20,
-    );
+    let listed = labelled(Listed::ALL.iter().map(|c| c.label()).collect(), &by_listed);
+    let owned = |m: HashMap<&str, usize>| -> BTreeMap<String, usize> {
+        m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    };
+    let departments = ranked(owned(departments), 20);
+    let townships = ranked(owned(townships), 20);
     let outcomes = cases::OUTCOMES
         .iter()
         .map(|(code, label)| {
@@ -141,7 +134,7 @@ pub fn compute(
         .iter()
         .filter(|c| matches!(c.outcome.as_str(), "stopped" | "adjusted"))
         .count();
-    let off_list = reports.iter().filter(|r| r.listed == Listed::No).count();
+    let off_list = by_listed[position(Listed::ALL, Listed::No)];
     let summary = Summary {
         reports: reports.len(),
         stopped,
@@ -182,7 +175,10 @@ mod tests {
 
     #[test]
     fn ranked_keeps_the_largest_and_sums_the_rest() {
-        let m = tally(["a", "b", "b", "c", "c", "c"].iter().map(|s| s.to_string()));
+        let m: BTreeMap<String, usize> = [("a", 1), ("b", 2), ("c", 3)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         assert_eq!(
             ranked(m, 2),
             vec![("c".into(), 3), ("b".into(), 2), ("其他".into(), 1)]
