@@ -239,3 +239,20 @@ fn backup_copies_the_database_consistently() {
         "already exists",
     );
 }
+
+#[test]
+fn usage_mistakes_are_one_line_too() {
+    let app = spawn_app();
+    assert_one_line_error(
+        &app.cli(&["tokens", "issue", "--label", "x"], ""),
+        "--count",
+    );
+    assert_one_line_error(
+        &app.cli(&["tokens", "issue", "--count", "many", "--label", "x"], ""),
+        "many",
+    );
+    assert_one_line_error(&app.cli(&["no-such-command"], ""), "no-such-command");
+    let help = app.cli(&["--help"], "");
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("tokens"));
+}
