@@ -9,6 +9,7 @@ mod console;
 mod desk;
 mod durability;
 mod export;
+mod forensics;
 mod lists;
 mod metadata;
 mod pool;

@@ -1,0 +1,172 @@
+//! P2 from a copy of the database files alone, taken after a release and a restart: the
+//! stored order of reports says nothing about the filing order, no table or column ties a
+//! report to a card, batch or time, the WAL is empty, and freed pages hold only zeros — the
+//! same for a `jianfu backup` file.
+
+use crate::helpers::{all_files, contains, spawn_app};
+
+/// Spearman's rank correlation of two orderings of the same items.
+fn spearman(a: &[usize], b: &[usize]) -> f64 {
+    let n = a.len() as f64;
+    let d2: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum();
+    1.0 - 6.0 * d2 / (n * (n * n - 1.0))
+}
+
+/// Page numbers on the freelist of an SQLite file (trunk and leaf pages).
+fn free_pages(db: &[u8]) -> (usize, Vec<u32>) {
+    let page_size = match u16::from_be_bytes([db[16], db[17]]) {
+        1 => 65536,
+        n => n as usize,
+    };
+    let mut pages = Vec::new();
+    let mut trunk = u32::from_be_bytes(db[32..36].try_into().unwrap());
+    while trunk != 0 {
+        let at = (trunk as usize - 1) * page_size;
+        let page = &db[at..at + page_size];
+        let next = u32::from_be_bytes(page[0..4].try_into().unwrap());
+        let leaves = u32::from_be_bytes(page[4..8].try_into().unwrap()) as usize;
+        for i in 0..leaves {
+            let o = 8 + 4 * i;
+            pages.push(u32::from_be_bytes(page[o..o + 4].try_into().unwrap()));
+        }
+        trunk = next;
+    }
+    (page_size, pages)
+}
+
+#[test]
+fn a_copy_of_the_database_does_not_tell_filing_order_card_or_time() {
+    let mut app = spawn_app();
+    app.add_staff();
+    let n = 60;
+    let cards = app.issue_cards(n as u32);
+    for (i, card) in cards.iter().enumerate() {
+        assert_eq!(
+            app.file(card, &format!("取证顺序测试，第 {i:03} 份。"))
+                .status,
+            303
+        );
+    }
+    let rows = app.wait_released(n);
+    app.terminate();
+    app.start();
+    let copy = app.dir.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for (path, bytes) in all_files(&app.data_dir()) {
+        std::fs::write(copy.join(path.file_name().unwrap()), bytes).unwrap();
+    }
+    let db_bytes = std::fs::read(copy.join("jianfu.db")).unwrap();
+    let wal_len = std::fs::metadata(copy.join("jianfu.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(wal_len, 0, "the WAL holds no frame of the filings");
+
+    // Storage order (rowid order is the B-tree's order) against filing order.
+    let conn = rusqlite::Connection::open(copy.join("jianfu.db")).unwrap();
+    let stored: Vec<i64> = conn
+        .prepare("SELECT id FROM reports ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let filing_index = |id: i64| -> usize {
+        let body = rows
+            .iter()
+            .find(|r| r["id"] == id.to_string().as_str())
+            .unwrap()["body"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let at = body.find("第 ").unwrap() + "第 ".len();
+        body[at..at + 3].parse().unwrap()
+    };
+    let filed: Vec<usize> = stored.iter().map(|id| filing_index(*id)).collect();
+    let position: Vec<usize> = (0..n).collect();
+    let rho = spearman(&position, &filed);
+    assert!(
+        rho.abs() < 0.5,
+        "storage order follows filing order (rho {rho:.2})"
+    );
+
+    // No table or column that could tie a report to a card, batch or time.
+    let columns: Vec<(String, String)> = conn
+        .prepare("SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let report_columns: Vec<&str> = columns
+        .iter()
+        .filter(|(t, _)| t == "reports")
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert_eq!(
+        report_columns,
+        [
+            "id",
+            "released_on",
+            "status",
+            "sealed",
+            "assignee",
+            "case_id"
+        ],
+        "a report carries its release day and the desk's own fields, nothing of its filing"
+    );
+    let card_columns: Vec<&str> = columns
+        .iter()
+        .filter(|(t, _)| t == "cards")
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert_eq!(
+        card_columns,
+        ["hash", "batch_id"],
+        "a card is its hash and its batch, nothing else"
+    );
+    let pending: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0);
+    assert!(
+        !columns.iter().any(|(t, _)| t == "sqlite_sequence"),
+        "no AUTOINCREMENT counter"
+    );
+
+    // Freed pages (the pending rows, the spent cards) hold nothing but zeros.
+    let (page_size, free) = free_pages(&db_bytes);
+    assert!(!free.is_empty(), "the release freed the pending pool's pages (else this checks nothing)");
+    for page in &free {
+        let at = (*page as usize - 1) * page_size;
+        assert!(
+            db_bytes[at..at + page_size].iter().all(|b| *b == 0),
+            "free page {page} is not zeroed"
+        );
+    }
+    // And no card code, in any spelling, anywhere.
+    for card in &cards {
+        assert!(!contains(&db_bytes, card.replace('-', "").as_bytes()));
+    }
+
+    // A backup is as clean: no free pages, no pending rows.
+    let backup = app.dir.path().join("backup.db");
+    app.cli_ok(&["backup", "--out", backup.to_str().unwrap()], "");
+    let backup_bytes = std::fs::read(&backup).unwrap();
+    assert!(
+        free_pages(&backup_bytes).1.is_empty(),
+        "the backup carries no free pages"
+    );
+    let b = rusqlite::Connection::open(&backup).unwrap();
+    let b_rows: Vec<i64> = b
+        .prepare("SELECT id FROM reports ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(b_rows, stored, "the backup keeps the same (random) order");
+}
