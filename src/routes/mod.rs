@@ -1,5 +1,6 @@
 //! HTTP routes: the reporter side (no cookie, no JavaScript, no log) and the staff side.
 
+pub mod choice;
 pub mod headers;
 pub mod render;
 pub mod report;

@@ -139,7 +139,10 @@ fn a_copy_of_the_database_does_not_tell_filing_order_card_or_time() {
 
     // Freed pages (the pending rows, the spent cards) hold nothing but zeros.
     let (page_size, free) = free_pages(&db_bytes);
-    assert!(!free.is_empty(), "the release freed the pending pool's pages (else this checks nothing)");
+    assert!(
+        !free.is_empty(),
+        "the release freed the pending pool's pages (else this checks nothing)"
+    );
     for page in &free {
         let at = (*page as usize - 1) * page_size;
         assert!(

@@ -3,20 +3,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use serde::Serialize;
 use tera::Context;
 
 use crate::domain::identifying::Finding;
 use crate::domain::{Category, Channel, FieldErrors, Listed, RawReport};
+use crate::routes::choice::{options, Choice};
 use crate::routes::render;
 use crate::state::AppState;
-
-#[derive(Serialize)]
-struct Choice {
-    code: &'static str,
-    label: &'static str,
-    example: &'static str,
-}
 
 /// What goes on the form besides the values.
 #[derive(Default)]
@@ -62,22 +55,8 @@ pub fn render(
             example: c.example(),
         })
         .collect();
-    let channels: Vec<Choice> = Channel::ALL
-        .iter()
-        .map(|c| Choice {
-            code: c.code(),
-            label: c.label(),
-            example: "",
-        })
-        .collect();
-    let listed: Vec<Choice> = Listed::ALL
-        .iter()
-        .map(|c| Choice {
-            code: c.code(),
-            label: c.label(),
-            example: "",
-        })
-        .collect();
+    let channels = options(Channel::ALL, Channel::code, Channel::label);
+    let listed = options(Listed::ALL, Listed::code, Listed::label);
     let mut ctx = Context::new();
     ctx.insert("form", raw);
     ctx.insert("errors", &feedback.errors);

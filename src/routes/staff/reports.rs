@@ -15,6 +15,7 @@ use crate::desk::{self, OpenedReport};
 use crate::domain::{Category, Channel, Listed, ReportStatus};
 use crate::queue::{self, Filter};
 use crate::reference::Choices;
+use crate::routes::choice::options;
 use crate::routes::render;
 use crate::state::AppState;
 use crate::store::staff::{self, Role};
@@ -53,25 +54,6 @@ impl<'a> View<'a> {
             report,
         }
     }
-}
-
-#[derive(Serialize)]
-struct Choice {
-    code: &'static str,
-    label: &'static str,
-}
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Choice> {
-    all.iter()
-        .map(|&v| Choice {
-            code: code(v),
-            label: label(v),
-        })
-        .collect()
 }
 
 pub async fn list(
