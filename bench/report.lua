@@ -1,10 +1,5 @@
--- wrk script: POST /report with a complete, valid, non-identifying form and a fresh card
--- per request. The card file (env CARDS, one code per line) is split between the wrk threads
--- (env WRK_THREADS): thread `id` takes lines id, id + n, id + 2n, ... so no two requests
--- share a card. When a thread runs out it repeats its last card, which the service refuses
--- (403): the round then shows "Non-2xx or 3xx responses" and the benchmark stops.
--- At the end it prints "cards used: N", how many lines of the file are consumed, so the
--- caller can hand the next round the lines after them.
+-- wrk script: POST /report with a complete valid form and a fresh card per request.
+-- Each wrk thread takes a disjoint slice of the card file (CARDS env var).
 local counter = 0
 local threads = {}
 
@@ -25,7 +20,6 @@ function init(args)
     i = i + 1
   end
   next_card = 1
-  exhausted = 0
   body_tail = "&category=verbal&channel=chat_group&department=%E5%8E%BF%E5%86%9C%E4%B8%9A%E5%86%9C%E6%9D%91%E5%B1%80"
     .. "&township=&occurred=2026-10&listed=no&body="
     .. "%E9%95%87%E9%87%8C%E5%9C%A8%E5%B7%A5%E4%BD%9C%E7%BE%A4%E8%A6%81%E6%B1%82%E6%AF%8F%E5%A4%A9"
@@ -35,29 +29,7 @@ function init(args)
 end
 
 function request()
-  local card = cards[next_card]
-  if card == nil then
-    exhausted = 1
-    card = cards[#cards] or "none"
-  else
-    next_card = next_card + 1
-  end
+  local card = cards[next_card] or cards[#cards]
+  next_card = next_card + 1
   return wrk.format("POST", "/report", nil, "token=" .. card .. body_tail)
-end
-
-function done(summary, latency, requests)
-  local most, exhausted_any = 0, false
-  for _, thread in ipairs(threads) do
-    local used = (thread:get("next_card") or 1) - 1
-    if used > most then
-      most = used
-    end
-    if thread:get("exhausted") == 1 then
-      exhausted_any = true
-    end
-  end
-  io.write(string.format("cards used: %d\n", most * #threads))
-  if exhausted_any then
-    io.write("cards exhausted\n")
-  end
 end
