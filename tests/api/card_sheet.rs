@@ -76,22 +76,28 @@ fn the_printed_sheet_shows_every_card_and_a_code_from_it_files() {
         "{info}"
     );
     assert!(info.contains("(A4)"), "A4 pages: {info}");
-    let text = Command::new(tool("pdftotext", "poppler-utils"))
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
-    for code in &codes {
-        assert!(
-            text.contains(code.as_str()),
-            "{code} is not on the printed pages"
+    // Ten whole cards a page, in order: every code on its own page, none split or lost.
+    for (page, cards) in codes.chunks(10).enumerate() {
+        let page = (page + 1).to_string();
+        let text = Command::new(tool("pdftotext", "poppler-utils"))
+            .args(["-f", &page, "-l", &page])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        for code in cards {
+            assert!(
+                text.contains(code.as_str()),
+                "{code} is not on printed page {page}"
+            );
+        }
+        assert_eq!(
+            text.matches("不反馈、不留痕、凭证与内容不关联").count(),
+            cards.len(),
+            "the promise prints as text (CJK fonts) on every card of page {page}"
         );
     }
-    assert!(
-        text.contains("不反馈"),
-        "the promise prints as text (CJK fonts)"
-    );
     let page = app.dir.path().join("page");
     Command::new(tool("pdftoppm", "poppler-utils"))
         .args(["-png", "-r", "50", "-f", "1", "-l", "1"])

@@ -69,6 +69,36 @@ fn the_svg_poster_carries_the_url_and_an_unknown_format_is_one_line() {
     );
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.contains("https://jf.example.org/") && text.contains("减负码"));
+    assert!(
+        text.contains("不反馈、不留痕、凭证与内容不关联"),
+        "the promise"
+    );
+    // The default is public_url + "/".
+    let status = std::process::Command::new(crate::helpers::bin())
+        .args(["poster", "--out", svg.to_str().unwrap()])
+        .env("JIANFU_DATA_DIR", app.data_dir())
+        .env("JIANFU_PUBLIC_URL", "https://jf.example.org")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read_to_string(&svg)
+        .unwrap()
+        .contains(">https://jf.example.org/<"));
+    let out = app.cli(
+        &[
+            "poster",
+            "--out",
+            svg.to_str().unwrap(),
+            "--url",
+            "jf.example.org",
+        ],
+        "",
+    );
+    assert!(
+        !out.status.success(),
+        "a --url that is not http(s) is refused"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
     let out = app.cli(
         &[
             "poster",
