@@ -5,7 +5,7 @@ queue, a filter, a text search and the statistics page, 20 requests each, on loo
 
 Usage: python3 bench/desk.py [--reports 100000]
 """
-import argparse, http.client, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.parse
+import argparse, http.client, os, re, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "jianfu")
@@ -58,8 +58,21 @@ def main():
             except OSError:
                 time.sleep(0.1)
         body = urllib.parse.urlencode({"username": "desk", "password": PASSWORD})
+        # The first unlock after the reports arrive opens each sealed box (an X25519 agreement)
+        # and boxes it again under the desk key in the background; every later unlock is
+        # symmetric only. Both are timed; the second is the steady state.
+        resp, _, first_unlock_ms = request(port, "POST", "/staff/login", body)
+        db = sqlite3.connect(os.path.join(work, "data", "jianfu.db"))
+        start = time.perf_counter()
+        while db.execute("SELECT count(*) FROM reports WHERE boxed = 'public'").fetchone()[0]:
+            if time.perf_counter() - start > 600:
+                sys.exit("the desk boxes were never stored")
+            time.sleep(0.2)
+        rebox_secs = time.perf_counter() - start
+        db.close()
         resp, _, unlock_ms = request(port, "POST", "/staff/login", body)
         cookie = resp.getheader("Set-Cookie").split(";")[0]
+        rss_mib = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{server.pid}/status").read()).group(1)) / 1024
         pages = {
             "queue": "/staff/reports",
             "filter": "/staff/reports?category=certificate&listed=no&tab=all",
@@ -81,7 +94,10 @@ def main():
         print(f"| desk figure ({time.strftime('%Y-%m-%d')}, {args.reports} released reports, `python3 bench/desk.py`) | value | bar |")
         print("|---|---|---|")
         print(f"| seeding (development only) | {seed_secs:.1f} s | |")
-        print(f"| unlock (investigator login: Argon2id + desk key) | {unlock_ms / 1000:.2f} s | ≤ 5 s {'✓' if unlock_ms <= 5000 else '✗'} |")
+        print(f"| first unlock after the reports arrive (X25519 per report) | {first_unlock_ms / 1000:.2f} s | |")
+        print(f"| then storing them boxed under the desk key (background) | {rebox_secs:.1f} s | |")
+        print(f"| unlock (investigator login: Argon2id, desk key, every report opened) | {unlock_ms / 1000:.2f} s | ≤ 5 s {'✓' if unlock_ms <= 5000 else '✗'} |")
+        print(f"| server memory with two sessions unlocked | {rss_mib:.0f} MiB | |")
         for name, (p50, p95) in results.items():
             bar = "" if name == "search" else ("≤ 50 ms ✓" if p95 <= 50 else "≤ 50 ms ✗")
             print(f"| {name} page p50 / p95 | {p50:.1f} / {p95:.1f} ms | {bar} |")

@@ -9,10 +9,12 @@ use rand::rngs::OsRng;
 use rusqlite::Connection;
 use zeroize::Zeroizing;
 
+use crate::crypto::desk_box::{self, BoxKey};
 use crate::crypto::{
     sealing, wrapping, CryptoError, KeyPair, PublicKey, Purpose, RecoveryCode, SecretKey,
     WrapParams,
 };
+use crate::store::reports::{Boxed, StoredReport};
 use crate::store::{meta, staff, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -202,11 +204,33 @@ impl Drop for OpenedReport {
 /// Opens one stored report with the desk key.
 pub fn open_report(
     key: &SecretKey,
-    stored: &crate::store::reports::StoredReport,
+    box_key: &BoxKey,
+    stored: &StoredReport,
 ) -> Result<OpenedReport, DeskError> {
-    let plain = crate::crypto::open(key, Purpose::Report, &stored.sealed)?;
+    Ok(open_report_reboxing(key, box_key, stored)?.0)
+}
+
+/// Opens a released report and, if it is still sealed to the desk public key as filed, boxes
+/// it again under the desk key (`crypto::desk_box`) so that later unlocks are quick.
+pub fn open_report_reboxing(
+    key: &SecretKey,
+    box_key: &BoxKey,
+    stored: &StoredReport,
+) -> Result<(OpenedReport, Option<Vec<u8>>), DeskError> {
+    let (plain, reboxed) = match stored.boxed {
+        Boxed::Desk => (desk_box::open(box_key, stored.id, &stored.sealed)?, None),
+        Boxed::Public => {
+            let plain = crate::crypto::open(key, Purpose::Report, &stored.sealed)?;
+            let reboxed = desk_box::seal(box_key, stored.id, &plain, &mut OsRng);
+            (plain, Some(reboxed))
+        }
+    };
+    Ok((decode_report(&plain, stored)?, reboxed))
+}
+
+fn decode_report(plain: &[u8], stored: &StoredReport) -> Result<OpenedReport, DeskError> {
     let mut report: crate::domain::Report =
-        serde_json::from_slice(&plain).map_err(|_| DeskError::Crypto(CryptoError::Malformed))?;
+        serde_json::from_slice(plain).map_err(|_| DeskError::Crypto(CryptoError::Malformed))?;
     // Moved, not copied: `Report` zeroizes what is left in it when dropped.
     let take = std::mem::take::<String>;
     Ok(OpenedReport {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::crypto::desk_box::BoxKey;
 use crate::crypto::SecretKey;
 use crate::desk::{self, DeskError, OpenedReport};
 use crate::domain::{Category, Channel, Listed, ReportStatus};
@@ -141,15 +142,22 @@ pub struct Snapshot {
     pub reports: Vec<Arc<OpenedReport>>,
 }
 
+/// A refreshed snapshot, and the reports it found still sealed as filed, boxed again under
+/// the desk key for the caller to store (`reports::store_desk_boxes`).
+pub struct Refreshed {
+    pub snapshot: Snapshot,
+    pub desk_boxes: Vec<(i64, Vec<u8>)>,
+}
+
 /// Brings a session's reports up to date with the database: the desk's own fields (status,
 /// assignee, case) are re-read for every report, and only reports the session has not
-/// opened yet are decrypted — on both cores, since each is an X25519 agreement.
+/// opened yet are decrypted, on both cores.
 pub fn refresh(
     conn: &Connection,
     key: &SecretKey,
     old: Option<&Snapshot>,
     generation: u64,
-) -> Result<Snapshot, DeskError> {
+) -> Result<Refreshed, DeskError> {
     let known: HashMap<i64, &Arc<OpenedReport>> = old
         .map(|s| {
             s.reports
@@ -166,10 +174,14 @@ pub fn refresh(
         .collect();
     let stored = reports::with_ids(conn, &missing)?;
     let opened = open_in_parallel(key, &stored)?;
-    let mut fresh: HashMap<i64, Arc<OpenedReport>> = opened
-        .into_iter()
-        .filter_map(|r| r.id.parse().ok().map(|id| (id, Arc::new(r))))
-        .collect();
+    let mut desk_boxes = Vec::new();
+    let mut fresh: HashMap<i64, Arc<OpenedReport>> = HashMap::with_capacity(opened.len());
+    for ((report, reboxed), stored) in opened.into_iter().zip(&stored) {
+        if let Some(b) = reboxed {
+            desk_boxes.push((stored.id, b));
+        }
+        fresh.insert(stored.id, Arc::new(report));
+    }
     let reports = fields
         .into_iter()
         .filter_map(|f| {
@@ -189,16 +201,20 @@ pub fn refresh(
             Some(Arc::new(updated))
         })
         .collect();
-    Ok(Snapshot {
-        generation,
-        reports,
+    Ok(Refreshed {
+        snapshot: Snapshot {
+            generation,
+            reports,
+        },
+        desk_boxes,
     })
 }
 
-fn open_in_parallel(
-    key: &SecretKey,
-    stored: &[StoredReport],
-) -> Result<Vec<OpenedReport>, DeskError> {
+type Opened = (OpenedReport, Option<Vec<u8>>);
+
+fn open_in_parallel(key: &SecretKey, stored: &[StoredReport]) -> Result<Vec<Opened>, DeskError> {
+    let box_key = BoxKey::derive(key);
+    let box_key = &box_key;
     let half = stored.len().div_ceil(2).max(1);
     std::thread::scope(|s| {
         let parts: Vec<_> = stored
@@ -207,7 +223,7 @@ fn open_in_parallel(
                 s.spawn(move || {
                     chunk
                         .iter()
-                        .map(|r| desk::open_report(key, r))
+                        .map(|r| desk::open_report_reboxing(key, box_key, r))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

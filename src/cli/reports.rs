@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{password_input, CliError, ExportFormat};
+use crate::crypto::desk_box::BoxKey;
 use crate::csv;
 use crate::desk;
 use crate::store::staff::{self, Role};
@@ -51,8 +52,9 @@ pub fn export(
         out.write_all(csv::record(header).as_bytes())
             .map_err(CliError::io("stdout"))?;
     }
+    let box_key = BoxKey::derive(&key);
     for s in &stored {
-        let r = desk::open_report(&key, s)?;
+        let r = desk::open_report(&key, &box_key, s)?;
         let line = match format {
             ExportFormat::Jsonl => {
                 let mut l =

@@ -3,6 +3,7 @@
 //! recovery code (P5), and the keyed hash of card codes (P1).
 
 pub mod card_hash;
+pub mod desk_box;
 pub mod padding;
 pub mod sealing;
 pub mod secret;

@@ -55,7 +55,11 @@ impl Db {
 
     /// A new connection with the pragmas every connection needs.
     pub fn connect(&self) -> Result<Connection, StoreError> {
-        let conn = Connection::open(&self.path)?;
+        let mut conn = Connection::open(&self.path)?;
+        // A transaction takes the write lock when it begins, so it waits its turn (busy
+        // timeout) rather than failing when another connection wrote between its reads and
+        // its first write.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // Durability: a commit is on disk (WAL fsync'd) before it is acknowledged.
         // P2: deleted content (spent cards, released pending rows) is overwritten with zeros.

@@ -6,6 +6,15 @@ use rusqlite::{Connection, OptionalExtension};
 use super::StoreError;
 use crate::domain::ReportStatus;
 
+/// How a released report's content is boxed (see `crypto::desk_box`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boxed {
+    /// As filed: sealed to the desk public key.
+    Public,
+    /// Boxed again under the key derived from the desk private key.
+    Desk,
+}
+
 /// A released report as stored: sealed content, release day, status.
 #[derive(Debug, Clone)]
 pub struct StoredReport {
@@ -13,9 +22,12 @@ pub struct StoredReport {
     pub released_on: String,
     pub status: ReportStatus,
     pub sealed: Vec<u8>,
+    pub boxed: Boxed,
     pub assignee: Option<i64>,
     pub case_id: Option<i64>,
 }
+
+const COLUMNS: &str = "id, released_on, status, sealed, assignee, case_id, boxed";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredReport> {
     let status: String = r.get(2)?;
@@ -26,26 +38,50 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredReport> {
         sealed: r.get(3)?,
         assignee: r.get(4)?,
         case_id: r.get(5)?,
+        boxed: if r.get_ref(6)?.as_str()? == "desk" {
+            Boxed::Desk
+        } else {
+            Boxed::Public
+        },
     })
 }
 
 /// Every released report, newest release first.
 pub fn all(conn: &Connection) -> Result<Vec<StoredReport>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, released_on, status, sealed, assignee, case_id FROM reports\n         ORDER BY released_on DESC, id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM reports ORDER BY released_on DESC, id"
+    ))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<StoredReport, StoreError> {
     conn.query_row(
-        "SELECT id, released_on, status, sealed, assignee, case_id FROM reports WHERE id = ?1",
+        &format!("SELECT {COLUMNS} FROM reports WHERE id = ?1"),
         [id],
         from_row,
     )
     .optional()?
     .ok_or(StoreError::NotFound)
+}
+
+/// Stores reports boxed again under the desk key in place of their sealed form, a few
+/// hundred per transaction so that filings never wait long for the write lock. A report
+/// boxed meanwhile by another session, or deleted, is left alone.
+pub fn store_desk_boxes(conn: &mut Connection, boxes: &[(i64, Vec<u8>)]) -> Result<(), StoreError> {
+    for chunk in boxes.chunks(500) {
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE reports SET sealed = ?2, boxed = 'desk' WHERE id = ?1 AND boxed = 'public'",
+            )?;
+            for (id, boxed) in chunk {
+                stmt.execute(rusqlite::params![id, boxed])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 /// Number of reports filed: pending and released. Consistency checks only (P3).

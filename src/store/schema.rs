@@ -145,6 +145,14 @@ CREATE TABLE notes (
 );
 CREATE INDEX notes_by_report ON notes(report_id);
 "#,
+    r#"
+-- P5, SPEC §4 (unlock ≤ 5 s): how `sealed` is boxed. 'public': as filed, sealed to the desk
+-- public key. 'desk': boxed again by the first session that opened it, under a key derived
+-- from the desk private key (src/crypto/desk_box.rs). Says no more about a report than its
+-- release day does: reports released before an investigator last signed in are 'desk'.
+ALTER TABLE reports ADD COLUMN boxed TEXT NOT NULL DEFAULT 'public'
+    CHECK (boxed IN ('public', 'desk'));
+"#,
 ];
 
 /// Brings the schema up to date inside one transaction.

@@ -340,3 +340,66 @@ fn a_signed_in_investigator_sees_reports_released_after_the_login() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+fn sealed_sizes(app: &crate::helpers::TestApp, boxed: &str) -> Vec<usize> {
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT length(sealed) FROM reports WHERE boxed = ?1 ORDER BY id")
+        .unwrap();
+    stmt.query_map([boxed], |r| r.get::<_, i64>(0).map(|n| n as usize))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn the_first_unlock_boxes_reports_under_the_desk_key_and_later_sessions_read_them() {
+    let app = spawn_app();
+    app.add_staff();
+    let rows = file_three(&app);
+    assert_eq!(sealed_sizes(&app, "public"), [32 + 1024 + 16; 3]);
+    let first = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    assert_eq!(
+        first
+            .get("/staff/reports")
+            .body
+            .matches("href=\"/staff/reports/")
+            .count(),
+        3
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sealed_sizes(&app, "desk").len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session never stored the desk boxes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        sealed_sizes(&app, "desk"),
+        [24 + 1024 + 16; 3],
+        "boxed again in the same size bucket"
+    );
+    let db = std::fs::read(app.data_dir().join("jianfu.db")).unwrap();
+    let wal = std::fs::read(app.data_dir().join("jianfu.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!crate::helpers::contains(&bytes, "第一份".as_bytes()), "P5");
+    }
+    // A new session, the report page and the export all open the desk boxes.
+    let second = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let searched = second
+        .get("/staff/reports?q=%E7%AC%AC%E4%BA%8C%E4%BB%BD")
+        .body; // 第二份
+    assert_eq!(searched.matches("href=\"/staff/reports/").count(), 1);
+    let id = id_of(&rows, "第三份");
+    assert!(second
+        .get(&format!("/staff/reports/{id}"))
+        .body
+        .contains("又要求开证明，第三份。"));
+    let exported = app.export();
+    assert_eq!(exported.len(), 3);
+    for row in &rows {
+        let again = exported.iter().find(|r| r["id"] == row["id"]).unwrap();
+        assert_eq!(again["body"], row["body"]);
+    }
+}

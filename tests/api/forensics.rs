@@ -114,7 +114,8 @@ fn a_copy_of_the_database_does_not_tell_filing_order_card_or_time() {
             "status",
             "sealed",
             "assignee",
-            "case_id"
+            "case_id",
+            "boxed"
         ],
         "a report carries its release day and the desk's own fields, nothing of its filing"
     );

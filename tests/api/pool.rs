@@ -79,7 +79,8 @@ fn released_reports_carry_random_ids_and_only_the_release_day() {
             "status",
             "sealed",
             "assignee",
-            "case_id"
+            "case_id",
+            "boxed"
         ]
     );
 }

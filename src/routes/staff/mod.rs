@@ -55,19 +55,39 @@ pub(crate) async fn session_reports(
     if let Some(s) = held.as_ref().filter(|s| s.generation == generation) {
         return Ok(s.clone());
     }
-    let fresh = std::sync::Arc::new(
-        with_db(state, move |conn| {
-            Ok(crate::queue::refresh(
-                conn,
-                &key,
-                held.as_deref(),
-                generation,
-            )?)
-        })
-        .await?,
-    );
+    let refreshed = with_db(state, move |conn| {
+        Ok(crate::queue::refresh(
+            conn,
+            &key,
+            held.as_deref(),
+            generation,
+        )?)
+    })
+    .await?;
+    store_desk_boxes_later(state, refreshed.desk_boxes);
+    let fresh = std::sync::Arc::new(refreshed.snapshot);
     *current.0.reports.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
     Ok(fresh)
+}
+
+/// Stores reports boxed again under the desk key after the response has gone: the session
+/// already holds them, and the next unlock will find them quick to open.
+fn store_desk_boxes_later(state: &AppState, boxes: Vec<(i64, Vec<u8>)>) {
+    if boxes.is_empty() {
+        return;
+    }
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let stored = db
+            .connect()
+            .and_then(|mut conn| crate::store::reports::store_desk_boxes(&mut conn, &boxes));
+        match stored {
+            Ok(()) => tracing::info!(reports = boxes.len(), "reports boxed under the desk key"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not store reports boxed under the desk key")
+            }
+        }
+    });
 }
 
 /// Tells every session that released reports changed.

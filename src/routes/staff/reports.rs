@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use super::home::see_other;
 use super::{desk_changed, session_reports, with_db, CurrentStaff, StaffError};
+use crate::crypto::desk_box::BoxKey;
 use crate::desk::{self, OpenedReport};
 use crate::domain::{Category, Channel, Listed, ReportStatus};
 use crate::queue::{self, Filter};
@@ -130,7 +131,7 @@ pub async fn show(
     let (report, notes, team, all_cases) = with_db(&state, move |conn| -> Result<_, StaffError> {
         let stored = reports::get(conn, id)?;
         audit::record(conn, &actor, "report.view", &format!("report:{id}"))?;
-        let report = desk::open_report(&key, &stored)?;
+        let report = desk::open_report(&key, &BoxKey::derive(&key), &stored)?;
         let notes = reports::notes(conn, id)?
             .into_iter()
             .map(|n| {
