@@ -42,6 +42,8 @@ pub struct Settings {
     /// Commit many submissions per transaction (default). Off: one commit and fsync per
     /// submission — only for measuring what group commit buys.
     pub group_commit: bool,
+    /// Staff must set up a second factor (TOTP) before anything else after signing in.
+    pub require_totp: bool,
 }
 
 /// When the pending pool is released (SPEC P3).
@@ -60,6 +62,7 @@ struct FileSettings {
     dev: Option<bool>,
     report_attempts: Option<u32>,
     group_commit: Option<bool>,
+    require_totp: Option<bool>,
     #[serde(default)]
     pool: FilePool,
 }
@@ -165,6 +168,7 @@ impl Settings {
         };
         let dev = flag("JIANFU_DEV", file.dev, false);
         let group_commit = flag("JIANFU_GROUP_COMMIT", file.group_commit, true);
+        let require_totp = flag("JIANFU_REQUIRE_TOTP", file.require_totp, false);
 
         Ok(Settings {
             file: file_path,
@@ -179,6 +183,7 @@ impl Settings {
             dev,
             report_attempts,
             group_commit,
+            require_totp,
         })
     }
 

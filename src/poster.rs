@@ -38,10 +38,10 @@ fn xml_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The poster as SVG. The layout is drawn in A4 units (210 × 297) and scaled to the paper.
-pub fn svg(url: &str, size: PaperSize) -> Result<String, PosterError> {
-    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
-        .map_err(|_| PosterError::Encode(url.to_string()))?;
+/// `text` as a QR code: an `<svg>` element (with its quiet zone) filling `x, y, size`.
+pub fn qr_svg(text: &str, x: u32, y: u32, size: u32) -> Result<String, PosterError> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|_| PosterError::Encode(text.to_string()))?;
     let width = code.width();
     let mut path = String::new();
     for (i, c) in code.to_colors().iter().enumerate() {
@@ -50,6 +50,14 @@ pub fn svg(url: &str, size: PaperSize) -> Result<String, PosterError> {
         }
     }
     let modules = width + 8;
+    Ok(format!(
+        r##"<svg x="{x}" y="{y}" width="{size}" height="{size}" viewBox="0 0 {modules} {modules}" shape-rendering="crispEdges" xmlns="http://www.w3.org/2000/svg"><rect width="{modules}" height="{modules}" fill="#fff"/><path d="{path}" fill="#000"/></svg>"##
+    ))
+}
+
+/// The poster as SVG. The layout is drawn in A4 units (210 × 297) and scaled to the paper.
+pub fn svg(url: &str, size: PaperSize) -> Result<String, PosterError> {
+    let qr = qr_svg(url, 40, 76, 130)?;
     let (w, h) = size.mm();
     // The URL in text stays on one line inside the page: DejaVu Sans Mono advances 0.602 em.
     let url_size = (190.0 / (0.602 * url.chars().count().max(1) as f64)).min(6.0);
@@ -62,7 +70,7 @@ pub fn svg(url: &str, size: PaperSize) -> Result<String, PosterError> {
 <text x="105" y="42" font-size="22" font-weight="bold">减负码</text>
 <text x="105" y="57" font-size="7">村（社区）干部、网格员：遇到清单外事项、口头布置、</text>
 <text x="105" y="67" font-size="7">违规开证明、重复填表报数、过多督查考核，扫码匿名反映。</text>
-<svg x="40" y="76" width="130" height="130" viewBox="0 0 {modules} {modules}" shape-rendering="crispEdges"><rect width="{modules}" height="{modules}" fill="#fff"/><path d="{path}" fill="#000"/></svg>
+{qr}
 <text x="105" y="218" font-size="{url_size:.2}" font-family="DejaVu Sans Mono, monospace">{url}</text>
 <text x="105" y="234" font-size="6.5">凭纸质减负凭证上的编码提交，每张凭证只用一次。</text>
 <text x="105" y="249" font-size="9.5" font-weight="bold" fill="#a3262a">不反馈、不留痕、凭证与内容不关联</text>

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tera::Tera;
 
 use crate::authentication::throttle::{AddressHasher, Throttle};
+use crate::authentication::totp::TotpSealer;
 use crate::authentication::SessionStore;
 use crate::configuration::Settings;
 use crate::crypto::{CardHasher, PublicKey};
@@ -19,6 +20,8 @@ pub struct AppState {
     pub db: Db,
     pub writer: Writer,
     pub card_hasher: CardHasher,
+    /// Seals staff TOTP secrets under a key derived from the same key file.
+    pub totp_sealer: TotpSealer,
     pub templates: Tera,
     pub sessions: SessionStore,
     /// Failed logins per username (no addresses), 5 per 15 minutes.
@@ -47,6 +50,7 @@ impl AppState {
             settings,
             db,
             writer,
+            totp_sealer: TotpSealer::new(&card_hasher),
             card_hasher,
             templates,
             sessions: SessionStore::default(),

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/stats.html",
     "staff/settings.html",
     "staff/password.html",
+    "staff/second_factor.html",
     "staff/cases.html",
     "staff/case.html",
     "staff/case_form.html",

@@ -25,6 +25,11 @@ pub struct Session {
     pub desk: Option<SecretKey>,
     /// The reports this session has decrypted; dropped with the session (P5).
     pub reports: Mutex<Option<Arc<crate::queue::Snapshot>>>,
+    /// Set at login when a second factor is required and the account has none yet: every
+    /// page but the set-up page sends the user there.
+    pub second_factor_due: std::sync::atomic::AtomicBool,
+    /// A TOTP secret shown for set-up, kept until a code from it confirms it.
+    pub pending_totp: Mutex<Option<crate::authentication::totp::TotpSecret>>,
     created: Instant,
     last_seen: Mutex<Instant>,
 }
@@ -76,6 +81,8 @@ impl SessionStore {
             csrf: random_token(),
             desk,
             reports: Mutex::new(None),
+            second_factor_due: Default::default(),
+            pending_totp: Mutex::new(None),
             created: now,
             last_seen: Mutex::new(now),
         };

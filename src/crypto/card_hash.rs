@@ -42,6 +42,17 @@ impl CardHasher {
         mac.update(code.normalized().as_bytes());
         CardHash(mac.finalize().into_bytes().into())
     }
+
+    /// A key for another server-side secret, derived from the same key file (HKDF-SHA256
+    /// with its own label), so the data dir keeps one key file outside the database.
+    pub fn derive_key(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        hkdf::Hkdf::<Sha256>::new(Some(b"jianfu server key"), self.key.as_ref())
+            .expand(label, key.as_mut())
+            // Invariant: 32 bytes is far below HKDF-SHA256's 8160-byte output limit.
+            .expect("HKDF output length is valid");
+        key
+    }
 }
 
 #[cfg(test)]

@@ -153,6 +153,16 @@ CREATE INDEX notes_by_report ON notes(report_id);
 ALTER TABLE reports ADD COLUMN boxed TEXT NOT NULL DEFAULT 'public'
     CHECK (boxed IN ('public', 'desk'));
 "#,
+    r#"
+-- P8: the optional staff second factor (RFC 6238). The secret is sealed under a key derived
+-- from the key file in DATA_DIR/keys, never stored in the clear; last_step is the time step
+-- of the last code accepted, so no code is accepted twice.
+CREATE TABLE staff_totp (
+    staff_id INTEGER PRIMARY KEY REFERENCES staff(id),
+    sealed BLOB NOT NULL,
+    last_step INTEGER NOT NULL DEFAULT 0
+);
+"#,
 ];
 
 /// Brings the schema up to date inside one transaction.

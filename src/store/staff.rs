@@ -242,13 +242,16 @@ pub struct Listed {
     pub last_login_on: Option<String>,
     /// Investigators: whether they hold a grant of the desk key.
     pub granted: bool,
+    /// Whether a second factor (TOTP) is set up.
+    pub second_factor: bool,
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT s.id, s.username, s.role, s.disabled, s.created_on, s.last_login_on,
-                g.staff_id IS NOT NULL
+                g.staff_id IS NOT NULL, t.staff_id IS NOT NULL
          FROM staff s LEFT JOIN desk_grants g ON g.staff_id = s.id
+         LEFT JOIN staff_totp t ON t.staff_id = s.id
          ORDER BY s.role, s.username",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -261,6 +264,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
             created_on: r.get(4)?,
             last_login_on: r.get(5)?,
             granted: r.get(6)?,
+            second_factor: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -290,4 +294,43 @@ pub fn set_password_hash(conn: &Connection, id: i64, hash: &str) -> Result<(), S
         params![hash, id],
     )?;
     Ok(())
+}
+
+/// The sealed TOTP secret of an account, if it has set one up.
+pub fn totp(conn: &Connection, staff_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT sealed FROM staff_totp WHERE staff_id = ?1",
+            [staff_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Sets up (or replaces) an account's second factor; `step` is the step of the code that
+/// confirmed it, which is thereby used.
+pub fn put_totp(
+    conn: &Connection,
+    staff_id: i64,
+    sealed: &[u8],
+    step: u64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO staff_totp (staff_id, sealed, last_step) VALUES (?1, ?2, ?3)",
+        params![staff_id, sealed, step as i64],
+    )?;
+    Ok(())
+}
+
+/// Removes an account's second factor; whether it had one.
+pub fn delete_totp(conn: &Connection, staff_id: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute("DELETE FROM staff_totp WHERE staff_id = ?1", [staff_id])? == 1)
+}
+
+/// Marks the time step of an accepted code as used; false if it (or a later one) already was.
+pub fn claim_totp_step(conn: &Connection, staff_id: i64, step: u64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE staff_totp SET last_step = ?2 WHERE staff_id = ?1 AND last_step < ?2",
+        params![staff_id, step as i64],
+    )? == 1)
 }

@@ -378,7 +378,7 @@ impl Staff<'_> {
 
     /// The CSRF token from a page's hidden field.
     pub fn csrf(&self) -> String {
-        let page = ["/staff/batches", "/staff/team"]
+        let page = ["/staff/batches", "/staff/team", "/staff/totp"]
             .iter()
             .map(|p| self.get(p).body)
             .find(|b| b.contains("name=\"csrf\""))

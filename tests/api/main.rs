@@ -16,4 +16,5 @@ mod pool;
 mod poster;
 mod race;
 mod report_statuses;
+mod second_factor;
 mod staff;

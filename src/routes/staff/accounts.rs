@@ -208,6 +208,43 @@ pub async fn disable(
     Ok(see_other("/staff/accounts"))
 }
 
+/// Clears another account's second factor (a lost phone); they set up a new one after their
+/// next login. Their password still guards the account meanwhile.
+pub async fn reset_second_factor(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, StaffError> {
+    current.require(Role::Admin)?;
+    current.check_csrf(&form.csrf)?;
+    let id = path.into_inner();
+    let actor = current.actor();
+    let username = with_db(&state, move |conn| -> Result<String, StaffError> {
+        let account = staff::get(conn, id)?;
+        if staff::delete_totp(conn, id)? {
+            crate::store::audit::record(
+                conn,
+                &actor,
+                "account.totp_reset",
+                &format!("staff:{id}"),
+            )?;
+        }
+        Ok(account.username)
+    })
+    .await?;
+    let message = format!("已清除 {username} 的两步验证。其下次登录后可重新设置。");
+    page(
+        &state,
+        &current,
+        StatusCode::OK,
+        &CreateForm::default(),
+        Some(&message),
+        None,
+    )
+    .await
+}
+
 pub async fn reset_password(
     state: web::Data<AppState>,
     current: CurrentStaff,

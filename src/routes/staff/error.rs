@@ -11,6 +11,8 @@ use crate::store::StoreError;
 pub enum StaffError {
     #[error("login required")]
     LoginRequired,
+    #[error("a second factor must be set up first")]
+    SecondFactorDue,
     #[error("not allowed for this role")]
     Forbidden,
     #[error("this investigator has not been granted the desk key yet")]
@@ -49,7 +51,7 @@ impl From<actix_web::error::BlockingError> for StaffError {
 impl ResponseError for StaffError {
     fn status_code(&self) -> StatusCode {
         match self {
-            StaffError::LoginRequired => StatusCode::SEE_OTHER,
+            StaffError::LoginRequired | StaffError::SecondFactorDue => StatusCode::SEE_OTHER,
             StaffError::Forbidden | StaffError::NotGranted | StaffError::Csrf => {
                 StatusCode::FORBIDDEN
             }
@@ -64,6 +66,11 @@ impl ResponseError for StaffError {
             StaffError::LoginRequired => {
                 return HttpResponse::SeeOther()
                     .insert_header(("Location", "/staff/login"))
+                    .finish()
+            }
+            StaffError::SecondFactorDue => {
+                return HttpResponse::SeeOther()
+                    .insert_header(("Location", super::second_factor::PATH))
                     .finish()
             }
             StaffError::Forbidden => "您的账号没有这项权限。",

@@ -1,6 +1,7 @@
 //! The signed-in staff member of a request, role checks and the CSRF check.
 
 use std::future::{ready, Ready};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
@@ -15,7 +16,9 @@ use crate::store::staff::Role;
 
 pub const SETUP_PATH: &str = "/staff/setup/";
 
-/// The session of the staff member making the request; `LoginRequired` without one.
+/// The session of the staff member making the request; `LoginRequired` without one, and
+/// `SecondFactorDue` on every page but the set-up page and logout while a required second
+/// factor is not set up yet.
 pub struct CurrentStaff(pub Arc<Session>);
 
 impl FromRequest for CurrentStaff {
@@ -27,7 +30,16 @@ impl FromRequest for CurrentStaff {
             .app_data::<web::Data<AppState>>()
             .zip(req.cookie(COOKIE))
             .and_then(|(state, cookie)| state.sessions.get(cookie.value()));
-        ready(session.map(CurrentStaff).ok_or(StaffError::LoginRequired))
+        ready(match session {
+            None => Err(StaffError::LoginRequired),
+            Some(s)
+                if s.second_factor_due.load(Ordering::SeqCst)
+                    && ![super::second_factor::PATH, "/staff/logout"].contains(&req.path()) =>
+            {
+                Err(StaffError::SecondFactorDue)
+            }
+            Some(s) => Ok(CurrentStaff(s)),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! `/staff/login` and `/staff/logout`. Argon2id on a blocking thread; an unknown username
-//! costs the same as a wrong password; failures are throttled per account (P8). An
-//! investigator's login also unwraps the desk key into the session (P5).
+//! costs the same as a wrong password; an account with a second factor also needs a fresh
+//! TOTP code, and every failure says the same and counts towards the per-account throttle
+//! (P8). An investigator's login also unwraps the desk key into the session (P5).
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -11,8 +12,8 @@ use zeroize::Zeroizing;
 
 use super::guard::same_origin;
 use super::{with_db, CurrentStaff, StaffError};
-use crate::authentication::password;
 use crate::authentication::session::COOKIE;
+use crate::authentication::{password, totp};
 use crate::desk;
 use crate::routes::render;
 use crate::state::AppState;
@@ -25,6 +26,9 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: Zeroizing<String>,
+    /// The TOTP code, for accounts with a second factor.
+    #[serde(default)]
+    code: String,
 }
 
 pub async fn get(state: web::Data<AppState>, current: Option<CurrentStaff>) -> HttpResponse {
@@ -57,6 +61,7 @@ enum Outcome {
         id: i64,
         role: Role,
         desk: Option<crate::crypto::SecretKey>,
+        second_factor_due: bool,
     },
     Refused,
 }
@@ -67,7 +72,11 @@ pub async fn post(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, StaffError> {
     same_origin(&req)?;
-    let LoginForm { username, password } = form.into_inner();
+    let LoginForm {
+        username,
+        password,
+        code,
+    } = form.into_inner();
     let username = username.trim().to_string();
     if state.login_throttle.is_blocked(&username) {
         return Ok(login_page(
@@ -78,6 +87,8 @@ pub async fn post(
         ));
     }
     let name = username.clone();
+    let sealer = state.totp_sealer.clone();
+    let require_totp = state.settings.require_totp;
     let outcome = with_db(&state, move |conn| -> Result<Outcome, StaffError> {
         let account = staff::find(conn, &name)?.filter(|a| !a.disabled);
         let ok = password::verify(
@@ -88,6 +99,21 @@ pub async fn post(
             audit::record(conn, &format!("login:{name}"), "login.failed", "")?;
             return Ok(Outcome::Refused);
         };
+        let second_factor = staff::totp(conn, account.id)?;
+        if let Some(sealed) = &second_factor {
+            let secret = sealer
+                .open(account.id, sealed)
+                .map_err(|e| StaffError::Internal(e.to_string()))?;
+            let accepted = match secret.check(&code, totp::now()) {
+                Some(step) => staff::claim_totp_step(conn, account.id, step)?,
+                None => false,
+            };
+            if !accepted {
+                let actor = format!("staff:{}", account.id);
+                audit::record(conn, &actor, "login.failed", "second factor")?;
+                return Ok(Outcome::Refused);
+            }
+        }
         let desk = match account.role {
             Role::Investigator => desk::unlock(conn, account.id, &password)?,
             Role::Admin => None,
@@ -98,6 +124,7 @@ pub async fn post(
             id: account.id,
             role: account.role,
             desk,
+            second_factor_due: require_totp && second_factor.is_none(),
         })
     })
     .await?;
@@ -108,14 +135,24 @@ pub async fn post(
                 &state,
                 StatusCode::UNAUTHORIZED,
                 &username,
-                Some("用户名或密码不正确。"),
+                Some("用户名、密码或动态码不正确。"),
             ))
         }
-        Outcome::Ok { id, role, desk } => {
+        Outcome::Ok {
+            id,
+            role,
+            desk,
+            second_factor_due,
+        } => {
             state.login_throttle.clear(&username);
             tracing::info!(staff_id = id, "staff login");
             let unlocked = desk.is_some();
             let token = state.sessions.start(id, username, role, desk);
+            if let Some(session) = state.sessions.get(&token) {
+                session
+                    .second_factor_due
+                    .store(second_factor_due, std::sync::atomic::Ordering::SeqCst);
+            }
             // Unlocking opens the released reports once, so the desk's pages answer from
             // memory afterwards.
             if let Some(session) = state.sessions.get(&token).filter(|_| unlocked) {

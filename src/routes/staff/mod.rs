@@ -14,6 +14,7 @@ mod login;
 mod password;
 mod poster;
 mod reports;
+mod second_factor;
 mod settings;
 mod setup;
 mod stats;
@@ -127,6 +128,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/accounts", web::get().to(accounts::list))
         .route("/staff/accounts", web::post().to(accounts::create))
         .route(
+            "/staff/accounts/{id}/second-factor",
+            web::post().to(accounts::reset_second_factor),
+        )
+        .route(
             "/staff/accounts/{id}/password",
             web::post().to(accounts::reset_password),
         )
@@ -137,6 +142,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/audit", web::get().to(audit_log::list))
         .route("/staff/audit.csv", web::get().to(audit_log::export))
         .route("/staff/poster.{format}", web::get().to(poster::download))
+        .route(second_factor::PATH, web::get().to(second_factor::get))
+        .route(second_factor::PATH, web::post().to(second_factor::post))
         .route("/staff/password", web::get().to(password::get))
         .route("/staff/password", web::post().to(password::post))
         .route("/staff/settings", web::get().to(settings::get))

@@ -1,4 +1,5 @@
-//! `/staff/settings` (admins): the release schedule, retention and public URL, written to the
+//! `/staff/settings` (admins): the release schedule, retention, public URL and whether staff
+//! must use a second factor, written to the
 //! configuration file after the same validation the service applies at start-up. They take
 //! effect at the next start; `JIANFU_*` variables in the environment still win.
 
@@ -24,6 +25,9 @@ pub struct SettingsForm {
     release_at: String,
     #[serde(default)]
     retention_days: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    require_totp: bool,
     #[serde(default, skip_serializing)]
     csrf: String,
 }
@@ -47,6 +51,7 @@ fn running(state: &AppState) -> SettingsForm {
         release_every: crate::configuration::format_duration(running.pool.release_every),
         release_at: running.pool.release_at.format("%H:%M").to_string(),
         retention_days: running.retention_days.to_string(),
+        require_totp: running.require_totp,
         csrf: String::new(),
     }
 }
@@ -92,6 +97,10 @@ pub async fn get(
             release_every: text(pool.and_then(|p| p.get("release_every"))),
             release_at: text(pool.and_then(|p| p.get("release_at"))),
             retention_days: text(t.get("retention_days")),
+            require_totp: t
+                .get("require_totp")
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false),
             csrf: String::new(),
         }
     } else {
@@ -130,6 +139,10 @@ pub async fn post(
         ));
     };
     table.insert("retention_days".into(), toml::Value::Integer(days));
+    table.insert(
+        "require_totp".into(),
+        toml::Value::Boolean(form.require_totp),
+    );
     let pool = table
         .entry("pool")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
