@@ -172,16 +172,24 @@ pub fn refresh(
         .map(|f| f.id)
         .filter(|id| !known.contains_key(id))
         .collect();
-    let stored = reports::with_ids(conn, &missing)?;
-    let opened = open_in_parallel(key, &stored)?;
+    let box_key = BoxKey::derive(key);
     let mut desk_boxes = Vec::new();
-    let mut fresh: HashMap<i64, Arc<OpenedReport>> = HashMap::with_capacity(opened.len());
-    for ((report, reboxed), stored) in opened.into_iter().zip(&stored) {
-        if let Some(b) = reboxed {
-            desk_boxes.push((stored.id, b));
-        }
-        fresh.insert(stored.id, Arc::new(report));
-    }
+    let mut fresh: HashMap<i64, Arc<OpenedReport>> = HashMap::with_capacity(missing.len());
+    reports::with_ids_in_batches(
+        conn,
+        &missing,
+        OPEN_BATCH,
+        |stored| -> Result<(), DeskError> {
+            let opened = open_in_parallel(key, &box_key, &stored)?;
+            for ((report, reboxed), stored) in opened.into_iter().zip(&stored) {
+                if let Some(b) = reboxed {
+                    desk_boxes.push((stored.id, b));
+                }
+                fresh.insert(stored.id, Arc::new(report));
+            }
+            Ok(())
+        },
+    )?;
     let reports = fields
         .into_iter()
         .filter_map(|f| {
@@ -212,9 +220,14 @@ pub fn refresh(
 
 type Opened = (OpenedReport, Option<Vec<u8>>);
 
-fn open_in_parallel(key: &SecretKey, stored: &[StoredReport]) -> Result<Vec<Opened>, DeskError> {
-    let box_key = BoxKey::derive(key);
-    let box_key = &box_key;
+/// Reports opened per pass: their ciphertexts are all a refresh holds at once.
+const OPEN_BATCH: usize = 4096;
+
+fn open_in_parallel(
+    key: &SecretKey,
+    box_key: &BoxKey,
+    stored: &[StoredReport],
+) -> Result<Vec<Opened>, DeskError> {
     let half = stored.len().div_ceil(2).max(1);
     std::thread::scope(|s| {
         let parts: Vec<_> = stored

@@ -182,17 +182,71 @@ pub fn desk_fields(conn: &Connection) -> Result<Vec<DeskFields>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The stored reports with these ids (all of them when the list is long).
-pub fn with_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<StoredReport>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// The stored reports with these ids, handed to `f` at most `batch` at a time, so that a
+/// session opening 100,000 reports never holds all their ciphertexts at once. A long list is
+/// read in one pass over the table, in storage order.
+pub fn with_ids_in_batches<E: From<StoreError>>(
+    conn: &Connection,
+    ids: &[i64],
+    batch: usize,
+    mut f: impl FnMut(Vec<StoredReport>) -> Result<(), E>,
+) -> Result<(), E> {
+    if ids.len() <= 1000 {
+        for chunk in ids.chunks(batch.max(1)) {
+            f(chunk
+                .iter()
+                .map(|&id| get(conn, id))
+                .collect::<Result<_, _>>()?)?;
+        }
+        return Ok(());
     }
-    if ids.len() > 1000 {
-        let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
-        return Ok(all(conn)?
-            .into_iter()
-            .filter(|r| wanted.contains(&r.id))
-            .collect());
+    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let mut stmt = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM reports"))
+        .map_err(StoreError::from)?;
+    let mut rows = stmt.query([]).map_err(StoreError::from)?;
+    let mut pending = Vec::with_capacity(batch);
+    while let Some(row) = rows.next().map_err(StoreError::from)? {
+        let id: i64 = row.get(0).map_err(StoreError::from)?;
+        if !wanted.contains(&id) {
+            continue;
+        }
+        pending.push(from_row(row).map_err(StoreError::from)?);
+        if pending.len() >= batch {
+            f(std::mem::replace(&mut pending, Vec::with_capacity(batch)))?;
+        }
     }
-    ids.iter().map(|&id| get(conn, id)).collect()
+    if !pending.is_empty() {
+        f(pending)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_only_the_wanted_reports_and_at_most_batch_of_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
+        for id in 1..=3000i64 {
+            conn.execute(
+                "INSERT INTO reports (id, released_on, sealed) VALUES (?1, '2026-11-24', x'00')",
+                [id],
+            )
+            .unwrap();
+        }
+        for wanted in [(1..=1500).collect::<Vec<i64>>(), vec![7, 2999]] {
+            let mut seen = Vec::new();
+            with_ids_in_batches(&conn, &wanted, 400, |batch| -> Result<(), StoreError> {
+                assert!(!batch.is_empty() && batch.len() <= 400);
+                seen.extend(batch.iter().map(|r| r.id));
+                Ok(())
+            })
+            .unwrap();
+            seen.sort_unstable();
+            assert_eq!(seen, wanted);
+        }
+    }
 }
