@@ -142,6 +142,34 @@ async function desk(browser) {
     if (expected === body) await page.screenshot({ path: `${SHOTS}/desk-report.png`, fullPage: true });
   }
   check(await page.locator('#report-body script, #report-body img').count() === 0, 'markup in a report stays text');
+
+  // Triage, a case, its outcome and its publication on the public board.
+  await page.goto(`${BASE}/staff/reports?tab=all`);
+  const filed = page.locator('table.queue tbody tr', { hasText: body.slice(0, 12) }).locator('a').first();
+  await Promise.all([page.waitForNavigation(), filed.click()]);
+  await page.selectOption('#status', { label: '核查中' });
+  await Promise.all([page.waitForNavigation(), page.click('form:has(#status) button[type=submit]')]);
+  check((await page.locator('#status option:checked').textContent()) === '核查中', 'the status changes to 核查中');
+  await page.fill('#new_case', '镇里要求开具已取消的证明');
+  await Promise.all([page.waitForNavigation(), page.click('form:has(#new_case) button[type=submit]')]);
+  const caseLink = page.locator('a[href^="/staff/cases/"]', { hasText: '查看事项' });
+  check((await caseLink.count()) === 1, 'the report now belongs to a new case');
+  await Promise.all([page.waitForNavigation(), caseLink.click()]);
+  await page.fill('form.grid input[name=department]', '城关镇民政办');
+  await page.selectOption('form.grid select[name=outcome]', { label: '叫停' });
+  await page.fill('form.grid input[name=month]', '2026-11');
+  await Promise.all([page.waitForNavigation(), page.click('form.grid button[type=submit]')]);
+  check((await page.locator('form.grid select[name=outcome] option:checked').textContent()) === '叫停', 'the case outcome is 叫停');
+  const publicText = '城关镇要求村里开具已取消的“生活困难证明”，已叫停。';
+  await page.fill('textarea[name=public_text]', publicText);
+  await Promise.all([page.waitForNavigation(), page.locator('form[action$="/publish"] button[type=submit]').first().click()]);
+  check((await page.textContent('main')).includes('公示。'), 'the case is published');
+  await page.screenshot({ path: `${SHOTS}/desk-case.png`, fullPage: true });
+  await page.goto(`${BASE}/outcomes`);
+  const board = await page.textContent('body');
+  check(board.includes(publicText), 'the public board shows the text written for the public');
+  check(!board.includes(body.slice(0, 12)), 'the board shows nothing of the report');
+  await page.screenshot({ path: `${SHOTS}/outcomes.png`, fullPage: true });
   await page.goto(`${BASE}/staff/stats`);
   check(await page.locator('svg').count() >= 3, 'the statistics are drawn as SVG');
   await page.screenshot({ path: `${SHOTS}/desk-stats.png`, fullPage: true });
