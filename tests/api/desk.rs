@@ -276,7 +276,18 @@ fn closed_reports_past_retention_are_deleted_with_their_notes() {
             303
         );
     }
+    // The deleted report's ciphertext, in its final (desk-boxed) form, must leave no trace.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sealed_sizes(&app, "desk").len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "never boxed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let sealed: Vec<u8> = conn
+        .query_row("SELECT sealed FROM reports WHERE id = ?1", [&closed], |r| {
+            r.get(0)
+        })
+        .unwrap();
     conn.execute("UPDATE reports SET released_on = '2001-01-01'", [])
         .unwrap();
     conn.execute(
@@ -311,6 +322,19 @@ fn closed_reports_past_retention_are_deleted_with_their_notes() {
         )
         .unwrap();
     assert_eq!(notes, 0, "the notes went with the report");
+    drop(conn);
+    for (path, bytes) in crate::helpers::all_files(&app.data_dir()) {
+        for piece in [
+            &sealed[..32],
+            &sealed[500..532],
+            &sealed[sealed.len() - 32..],
+        ] {
+            assert!(
+                !crate::helpers::contains(&bytes, piece),
+                "{path:?} still holds the deleted report's ciphertext"
+            );
+        }
+    }
 }
 
 #[test]

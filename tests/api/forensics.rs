@@ -174,3 +174,42 @@ fn a_copy_of_the_database_does_not_tell_filing_order_card_or_time() {
         .collect();
     assert_eq!(b_rows, stored, "the backup keeps the same (random) order");
 }
+
+#[test]
+fn ciphertext_sizes_fall_in_buckets_whatever_was_written() {
+    let app = spawn_app();
+    app.add_staff();
+    let bodies = [
+        "短短几句话。".to_string(),
+        "同一张表每周报三次。".repeat(10),
+        "要求开证明。".repeat(300),
+    ];
+    let cards = app.issue_cards(bodies.len() as u32);
+    for (card, body) in cards.iter().zip(&bodies) {
+        assert_eq!(app.file(card, body).status, 303);
+    }
+    app.wait_released(bodies.len());
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let sizes: Vec<usize> = conn
+        .prepare("SELECT length(sealed) FROM reports")
+        .unwrap()
+        .query_map([], |r| r.get::<_, i64>(0).map(|n| n as usize))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(sizes.len(), bodies.len());
+    for size in &sizes {
+        // An ephemeral key (32) and a tag (16) around a padded plaintext of 2^k ≥ 1 KiB.
+        let padded = size - 48;
+        assert!(
+            padded.is_power_of_two() && padded >= 1024,
+            "ciphertext of {size} bytes is not in a bucket"
+        );
+    }
+    let distinct: std::collections::BTreeSet<usize> = sizes.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        2,
+        "a 6- and a 100-character report share the smallest bucket; 1,800 characters go higher ({sizes:?})"
+    );
+}
