@@ -111,6 +111,12 @@ pub enum UserCommand {
         #[arg(long)]
         code_stdin: bool,
     },
+    /// Clear an account's second factor (a lost phone, when no other admin can clear it in
+    /// the console); it can set up a new one after signing in with its password.
+    ClearSecondFactor {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -219,6 +225,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             username,
             code_stdin,
         }) => user::recover(dir, config, &username, code_stdin),
+        Command::User(UserCommand::ClearSecondFactor { username }) => {
+            user::clear_second_factor(dir, config, &username)
+        }
         Command::Tokens(TokensCommand::Issue {
             count,
             label,

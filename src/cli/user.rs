@@ -75,3 +75,26 @@ pub fn recover(
     println!("Granted the desk key to `{username}` with the recovery code.");
     Ok(())
 }
+
+pub fn clear_second_factor(
+    dir: &Path,
+    config: Option<&Path>,
+    username: &str,
+) -> Result<(), CliError> {
+    let (_, data) = super::open(dir, config)?;
+    let conn = data.db.connect()?;
+    let account = crate::store::staff::find(&conn, username)?
+        .ok_or_else(|| CliError::Usage(format!("no account `{username}`")))?;
+    if crate::store::staff::delete_totp(&conn, account.id)? {
+        crate::store::audit::record(
+            &conn,
+            "cli",
+            "account.totp_reset",
+            &format!("staff:{}", account.id),
+        )?;
+        println!("Cleared the second factor of `{username}`; they can set up a new one after signing in.");
+    } else {
+        println!("`{username}` has no second factor.");
+    }
+    Ok(())
+}

@@ -207,6 +207,15 @@ fn when_required_an_account_without_one_sets_it_up_before_anything_else() {
         login_with(&app, ADMIN, ADMIN_PASSWORD, &authenticator.code(1)).map(|_| ()),
         Ok(())
     );
+    // The only admin lost the phone: the command line clears it, and the next login is
+    // sent to set up a new one.
+    let out = app.cli_ok(&["user", "clear-second-factor", "--username", ADMIN], "");
+    assert!(out.contains("Cleared"), "{out}");
+    let again = login_with(&app, ADMIN, ADMIN_PASSWORD, "").expect("password only");
+    assert_eq!(
+        again.get("/staff/accounts").header("location"),
+        Some("/staff/totp")
+    );
 }
 
 #[test]
