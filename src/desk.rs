@@ -188,6 +188,9 @@ pub struct OpenedReport {
     pub assignee: Option<i64>,
     #[serde(skip)]
     pub case_id: Option<i64>,
+    /// The strings statistics count by, as numbers into the session's `queue::Labels`.
+    #[serde(skip)]
+    pub facets: crate::queue::Facets,
 }
 
 impl Drop for OpenedReport {
@@ -248,6 +251,7 @@ fn decode_report(plain: &[u8], stored: &StoredReport) -> Result<OpenedReport, De
         admission_item: report.admission_item.take(),
         assignee: stored.assignee,
         case_id: stored.case_id,
+        facets: Default::default(),
     })
 }
 

@@ -140,6 +140,67 @@ pub fn apply<'a>(reports: &'a [Arc<OpenedReport>], filter: &Filter) -> Page<'a> 
 pub struct Snapshot {
     pub generation: u64,
     pub reports: Vec<Arc<OpenedReport>>,
+    /// The names behind every report's `facets`.
+    pub labels: Labels,
+}
+
+/// A report's department, township and release day as numbers into `Labels`: statistics
+/// count 100,000 reports without reading a string of theirs (each would be a cache miss).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub department: u32,
+    pub township: u32,
+    pub day: u32,
+}
+
+/// The distinct department, township and day strings of a session's reports, numbered in
+/// the order first seen; zeroized when the session's snapshot goes.
+#[derive(Clone, Default)]
+pub struct Labels {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+}
+
+impl Labels {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(n) = self.numbers.get(name) {
+            return *n;
+        }
+        let n = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.numbers.insert(name.to_string(), n);
+        n
+    }
+
+    fn facets(&mut self, r: &OpenedReport) -> Facets {
+        Facets {
+            department: self.number(&r.department),
+            township: self.number(&r.township),
+            day: self.number(&r.released),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn name(&self, number: u32) -> &str {
+        self.names.get(number as usize).map_or("", String::as_str)
+    }
+}
+
+impl Drop for Labels {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.names.zeroize();
+        for (mut name, _) in self.numbers.drain() {
+            name.zeroize();
+        }
+    }
 }
 
 /// A refreshed snapshot, and the reports it found still sealed as filed, boxed again under
@@ -173,6 +234,7 @@ pub fn refresh(
         .filter(|id| !known.contains_key(id))
         .collect();
     let box_key = BoxKey::derive(key);
+    let mut labels = old.map(|s| s.labels.clone()).unwrap_or_default();
     let mut desk_boxes = Vec::new();
     let mut fresh: HashMap<i64, Arc<OpenedReport>> = HashMap::with_capacity(missing.len());
     reports::with_ids_in_batches(
@@ -181,10 +243,11 @@ pub fn refresh(
         OPEN_BATCH,
         |stored| -> Result<(), DeskError> {
             let opened = open_in_parallel(key, &box_key, &stored)?;
-            for ((report, reboxed), stored) in opened.into_iter().zip(&stored) {
+            for ((mut report, reboxed), stored) in opened.into_iter().zip(&stored) {
                 if let Some(b) = reboxed {
                     desk_boxes.push((stored.id, b));
                 }
+                report.facets = labels.facets(&report);
                 fresh.insert(stored.id, Arc::new(report));
             }
             Ok(())
@@ -213,6 +276,7 @@ pub fn refresh(
         snapshot: Snapshot {
             generation,
             reports,
+            labels,
         },
         desk_boxes,
     })

@@ -2,13 +2,13 @@
 //! department and township, and of cases by outcome — the figures a department reports
 //! upward. Each table is drawn as an SVG bar chart on the server and exports as CSV.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use crate::desk::OpenedReport;
 use crate::domain::{Category, Channel, Listed};
+use crate::queue::Snapshot;
 use crate::store::cases::{self, Case};
 
 /// One labelled count, with its bar length as a share of the table's largest.
@@ -67,28 +67,38 @@ fn ranked(m: BTreeMap<String, usize>, limit: usize) -> Vec<(String, usize)> {
     v
 }
 
-pub fn compute(
-    reports: &[std::sync::Arc<OpenedReport>],
-    all_cases: &[Case],
-) -> (Summary, Vec<Table>) {
-    // One pass over the reports (each is a pointer away: 100,000 of them do not fit in the
-    // cache), borrowing their strings; dates are parsed once per release day.
-    let mut days: HashMap<&str, usize> = HashMap::new();
-    let mut departments: HashMap<&str, usize> = HashMap::new();
-    let mut townships: HashMap<&str, usize> = HashMap::new();
+pub fn compute(snapshot: &Snapshot, all_cases: &[Case]) -> (Summary, Vec<Table>) {
+    let reports = &snapshot.reports;
+    let labels = &snapshot.labels;
+    // One pass over the reports that reads no string of theirs: department, township and
+    // release day are counted by their numbers in the session's labels (`queue::Facets`).
+    let mut by_label = [
+        vec![0usize; labels.len()],
+        vec![0usize; labels.len()],
+        vec![0usize; labels.len()],
+    ];
     let mut by_category = [0usize; 32];
     let mut by_channel = [0usize; 16];
     let mut by_listed = [0usize; 4];
     for r in reports {
-        *days.entry(r.released.as_str()).or_insert(0) += 1;
-        *departments.entry(r.department.as_str()).or_insert(0) += 1;
-        if !r.township.is_empty() {
-            *townships.entry(r.township.as_str()).or_insert(0) += 1;
+        let f = r.facets;
+        for (counts, n) in by_label.iter_mut().zip([f.day, f.department, f.township]) {
+            if let Some(c) = counts.get_mut(n as usize) {
+                *c += 1;
+            }
         }
         by_category[position(Category::ALL, r.category)] += 1;
         by_channel[position(Channel::ALL, r.channel)] += 1;
         by_listed[position(Listed::ALL, r.listed)] += 1;
     }
+    let [days, departments, townships] = by_label.map(|counts| {
+        counts
+            .into_iter()
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
+            .map(|(i, n)| (labels.name(i as u32), n))
+            .collect::<Vec<(&str, usize)>>()
+    });
     let mut months = BTreeMap::new();
     let mut weeks = BTreeMap::new();
     for (day, n) in &days {
@@ -116,8 +126,11 @@ pub fn compute(
         &by_channel,
     );
     let listed = labelled(Listed::ALL.iter().map(|c| c.label()).collect(), &by_listed);
-    let owned = |m: HashMap<&str, usize>| -> BTreeMap<String, usize> {
-        m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let owned = |m: Vec<(&str, usize)>| -> BTreeMap<String, usize> {
+        m.into_iter()
+            .filter(|(k, _)| !k.is_empty())
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
     };
     let departments = ranked(owned(departments), 20);
     let townships = ranked(owned(townships), 20);

@@ -203,6 +203,49 @@ fn statistics_count_released_reports_and_export_each_table() {
         csv.body
     );
     assert!(csv.body.contains("重复填表报数、多头台账,1\r\n"));
+    let month = chrono::Local::now().format("%Y-%m").to_string();
+    assert!(desk
+        .get("/staff/stats/department.csv")
+        .body
+        .contains("县农业农村局,3\r\n"));
+    assert!(desk
+        .get("/staff/stats/month.csv")
+        .body
+        .contains(&format!("{month},3\r\n")));
+    // A report released while the session is open, with another department and no
+    // township, is counted once the session has caught up.
+    let card = app.issue_cards(1).remove(0);
+    let mut fields = crate::helpers::report_fields(&card, "另一个部门要求每天报数。");
+    fields.retain(|(k, _)| !matches!(*k, "department" | "township"));
+    fields.extend([("department", "县民政局"), ("township", "")]);
+    assert_eq!(app.post_form("/report", &fields).status, 303);
+    app.wait_released(4);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !desk
+        .get("/staff/stats")
+        .body
+        .contains("受理匿名反映 <b>4</b> 件次")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session never caught up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let departments = desk.get("/staff/stats/department.csv").body;
+    assert!(departments.contains("县农业农村局,3\r\n"), "{departments}");
+    assert!(departments.contains("县民政局,1\r\n"), "{departments}");
+    let townships = desk.get("/staff/stats/township.csv").body;
+    assert!(townships.contains("城关镇,3\r\n"), "{townships}");
+    assert_eq!(
+        townships.lines().count(),
+        2,
+        "no row for an empty township: {townships}"
+    );
+    assert!(desk
+        .get("/staff/stats/month.csv")
+        .body
+        .contains(&format!("{month},4\r\n")));
     assert_eq!(desk.get("/staff/stats/nope.csv").status, 404);
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
     assert_eq!(admin.get("/staff/stats").status, 403);

@@ -16,7 +16,7 @@ async fn compute(
 ) -> Result<(stats::Summary, Vec<stats::Table>), StaffError> {
     let snapshot = session_reports(state, current).await?;
     let all_cases = with_db(state, |conn| Ok(cases::list(conn)?)).await?;
-    Ok(stats::compute(&snapshot.reports, &all_cases))
+    Ok(stats::compute(&snapshot, &all_cases))
 }
 
 pub async fn page(
