@@ -236,7 +236,7 @@ pub fn refresh(
     let box_key = BoxKey::derive(key);
     let mut labels = old.map(|s| s.labels.clone()).unwrap_or_default();
     let mut desk_boxes = Vec::new();
-    let mut fresh: HashMap<i64, Arc<OpenedReport>> = HashMap::with_capacity(missing.len());
+    let mut fresh: HashMap<i64, OpenedReport> = HashMap::with_capacity(missing.len());
     reports::with_ids_in_batches(
         conn,
         &missing,
@@ -248,7 +248,7 @@ pub fn refresh(
                     desk_boxes.push((stored.id, b));
                 }
                 report.facets = labels.facets(&report);
-                fresh.insert(stored.id, Arc::new(report));
+                fresh.insert(stored.id, report);
             }
             Ok(())
         },
@@ -256,9 +256,13 @@ pub fn refresh(
     let reports = fields
         .into_iter()
         .filter_map(|f| {
-            let current = fresh
-                .remove(&f.id)
-                .or_else(|| known.get(&f.id).map(|r| (*r).clone()))?;
+            // Copied in queue order, so that a search walks memory in order (the opened
+            // ones were allocated in storage order; they are zeroized as `fresh` drops, after
+            // the copies, which must not reuse their places).
+            let current = match fresh.get(&f.id) {
+                Some(opened) => Arc::new(opened.clone()),
+                None => Arc::clone(known.get(&f.id)?),
+            };
             if current.status == f.status
                 && current.assignee == f.assignee
                 && current.case_id == f.case_id
