@@ -76,14 +76,18 @@ fn login_with<'a>(
 
 /// Sets up the second factor; returns the app, the secret in base32 and the code that
 /// confirmed it.
-fn enrol(session: &Staff<'_>) -> (Authenticator, String, String) {
+fn enrol(session: &Staff<'_>, password: &str) -> (Authenticator, String, String) {
     let page = session.get("/staff/totp").body;
     assert!(page.contains("<svg"), "a QR code for the app");
     let (app, base32) = Authenticator::from_page(&page);
     assert!(page.contains("otpauth") || page.contains("<path"), "{page}");
     let wrong = session.post_csrf(
         "/staff/totp",
-        &[("action", "enable"), ("code", &app.wrong_code())],
+        &[
+            ("action", "enable"),
+            ("password", password),
+            ("code", &app.wrong_code()),
+        ],
     );
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("动态码不对"));
@@ -93,9 +97,23 @@ fn enrol(session: &Staff<'_>) -> (Authenticator, String, String) {
         "the same secret stays on the page until confirmed"
     );
     let confirming = app.code(0);
+    // A session alone is not enough: the password is asked again.
+    let no_password = session.post_csrf(
+        "/staff/totp",
+        &[
+            ("action", "enable"),
+            ("password", "not my password"),
+            ("code", &confirming),
+        ],
+    );
+    assert_eq!(no_password.status, 422);
     let ok = session.post_csrf(
         "/staff/totp",
-        &[("action", "enable"), ("code", &confirming)],
+        &[
+            ("action", "enable"),
+            ("password", password),
+            ("code", &confirming),
+        ],
     );
     assert!(ok.status == 200 || ok.status == 303, "{}", ok.status);
     (app, base32, confirming)
@@ -106,7 +124,7 @@ fn a_second_factor_is_needed_at_every_later_login_and_each_code_works_once() {
     let app = spawn_app();
     app.add_staff();
     let first = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
-    let (authenticator, base32, confirming) = enrol(&first);
+    let (authenticator, base32, confirming) = enrol(&first, INVESTIGATOR_PASSWORD);
     assert!(first.get("/staff/totp").body.contains("已启用两步验证"));
 
     assert_eq!(
@@ -193,7 +211,7 @@ fn when_required_an_account_without_one_sets_it_up_before_anything_else() {
         .get("/staff/totp")
         .body
         .contains("要求所有工作人员启用两步验证"));
-    let (authenticator, _, _) = enrol(&admin);
+    let (authenticator, _, _) = enrol(&admin, ADMIN_PASSWORD);
     assert_eq!(admin.get("/staff/accounts").status, 200);
     let disable = admin.post_csrf(
         "/staff/totp",
@@ -223,7 +241,7 @@ fn an_admin_clears_a_lost_second_factor_and_investigators_cannot() {
     let app = spawn_app();
     app.add_staff();
     let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
-    enrol(&desk);
+    enrol(&desk, INVESTIGATOR_PASSWORD);
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
     let accounts = admin.get("/staff/accounts").body;
     let at = accounts

@@ -10,9 +10,11 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use rand::rngs::OsRng;
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use super::home::see_other;
 use super::{with_db, CurrentStaff, StaffError};
+use crate::authentication::password;
 use crate::authentication::totp::{self, TotpSecret};
 use crate::routes::render;
 use crate::state::AppState;
@@ -28,6 +30,9 @@ pub struct SecondFactorForm {
     action: String,
     #[serde(default)]
     code: String,
+    /// Setting up asks for the password again: a session left open is not enough.
+    #[serde(default)]
+    password: Zeroizing<String>,
 }
 
 async fn enrolled(state: &AppState, staff_id: i64) -> Result<bool, StaffError> {
@@ -82,7 +87,7 @@ pub async fn get(
 }
 
 const WRONG_CODE: &str =
-    "动态码不对：请输入验证器上当前显示的 6 位数字（每 30 秒更换，每个只能用一次）。";
+    "密码或动态码不对：请输入您的登录密码，和验证器上当前显示的 6 位数字（每 30 秒更换，每个只能用一次）。";
 
 pub async fn post(
     state: web::Data<AppState>,
@@ -110,7 +115,16 @@ pub async fn post(
                     Some("这个设置页面已过期，请用下面新的二维码重新添加。"),
                 );
             };
-            let Some(step) = secret.check(&form.code, totp::now()) else {
+            let typed = form.password.clone();
+            let password_ok = with_db(&state, move |conn| {
+                let account = staff::get(conn, id)?;
+                Ok(password::verify(&typed, Some(&account.password_hash)))
+            })
+            .await?;
+            let step = secret
+                .check(&form.code, totp::now())
+                .filter(|_| password_ok);
+            let Some(step) = step else {
                 *current
                     .0
                     .pending_totp
