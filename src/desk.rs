@@ -204,13 +204,13 @@ impl Drop for OpenedReport {
     }
 }
 
-/// Opens one stored report with the desk key.
+/// Opens one stored report with the desk key, in whichever box it is stored.
 pub fn open_report(
     key: &SecretKey,
     box_key: &BoxKey,
     stored: &StoredReport,
 ) -> Result<OpenedReport, DeskError> {
-    Ok(open_report_reboxing(key, box_key, stored)?.0)
+    decode_report(&open_plaintext(key, box_key, stored)?, stored)
 }
 
 /// Opens a released report and, if it is still sealed to the desk public key as filed, boxes
@@ -220,15 +220,21 @@ pub fn open_report_reboxing(
     box_key: &BoxKey,
     stored: &StoredReport,
 ) -> Result<(OpenedReport, Option<Vec<u8>>), DeskError> {
-    let (plain, reboxed) = match stored.boxed {
-        Boxed::Desk => (desk_box::open(box_key, stored.id, &stored.sealed)?, None),
-        Boxed::Public => {
-            let plain = crate::crypto::open(key, Purpose::Report, &stored.sealed)?;
-            let reboxed = desk_box::seal(box_key, stored.id, &plain, &mut OsRng);
-            (plain, Some(reboxed))
-        }
-    };
+    let plain = open_plaintext(key, box_key, stored)?;
+    let reboxed = (stored.boxed == Boxed::Public)
+        .then(|| desk_box::seal(box_key, stored.id, &plain, &mut OsRng));
     Ok((decode_report(&plain, stored)?, reboxed))
+}
+
+fn open_plaintext(
+    key: &SecretKey,
+    box_key: &BoxKey,
+    stored: &StoredReport,
+) -> Result<Zeroizing<Vec<u8>>, DeskError> {
+    Ok(match stored.boxed {
+        Boxed::Desk => desk_box::open(box_key, stored.id, &stored.sealed)?,
+        Boxed::Public => crate::crypto::open(key, Purpose::Report, &stored.sealed)?,
+    })
 }
 
 fn decode_report(plain: &[u8], stored: &StoredReport) -> Result<OpenedReport, DeskError> {
