@@ -62,6 +62,16 @@ async fn page(
     ))
 }
 
+/// The accounts page after an action that worked, with what it did.
+async fn done(
+    state: &AppState,
+    current: &CurrentStaff,
+    message: &str,
+) -> Result<HttpResponse, StaffError> {
+    let form = CreateForm::default();
+    page(state, current, StatusCode::OK, &form, Some(message), None).await
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
@@ -168,15 +178,7 @@ pub async fn create(
     } else {
         format!("已创建 {}。", form.username.trim())
     };
-    page(
-        &state,
-        &current,
-        StatusCode::OK,
-        &CreateForm::default(),
-        Some(&message),
-        None,
-    )
-    .await
+    done(&state, &current, &message).await
 }
 
 pub async fn disable(
@@ -234,15 +236,7 @@ pub async fn reset_second_factor(
     })
     .await?;
     let message = format!("已清除 {username} 的两步验证。其下次登录后可重新设置。");
-    page(
-        &state,
-        &current,
-        StatusCode::OK,
-        &CreateForm::default(),
-        Some(&message),
-        None,
-    )
-    .await
+    done(&state, &current, &message).await
 }
 
 pub async fn reset_password(
@@ -285,13 +279,5 @@ pub async fn reset_password(
             .await;
         }
     };
-    page(
-        &state,
-        &current,
-        StatusCode::OK,
-        &CreateForm::default(),
-        Some(&message),
-        None,
-    )
-    .await
+    done(&state, &current, &message).await
 }

@@ -78,6 +78,17 @@ fn page(
     ))
 }
 
+/// The page again (422) with what was wrong; the secret being set up stays the same.
+fn refused(
+    state: &AppState,
+    current: &CurrentStaff,
+    enrolled: bool,
+    error: &str,
+) -> Result<HttpResponse, StaffError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    page(state, current, status, enrolled, None, Some(error))
+}
+
 pub async fn get(
     state: web::Data<AppState>,
     current: CurrentStaff,
@@ -106,13 +117,11 @@ pub async fn post(
                 .unwrap_or_else(|e| e.into_inner())
                 .take();
             let Some(secret) = taken else {
-                return page(
+                return refused(
                     &state,
                     &current,
-                    StatusCode::UNPROCESSABLE_ENTITY,
                     false,
-                    None,
-                    Some("这个设置页面已过期，请用下面新的二维码重新添加。"),
+                    "这个设置页面已过期，请用下面新的二维码重新添加。",
                 );
             };
             let typed = form.password.clone();
@@ -130,14 +139,7 @@ pub async fn post(
                     .pending_totp
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) = Some(secret);
-                return page(
-                    &state,
-                    &current,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    false,
-                    None,
-                    Some(WRONG_CODE),
-                );
+                return refused(&state, &current, false, WRONG_CODE);
             };
             let sealed = state.totp_sealer.seal(id, &secret, &mut OsRng);
             with_db(&state, move |conn| -> Result<(), StaffError> {
@@ -192,14 +194,7 @@ pub async fn post(
                     None,
                 )
             } else {
-                page(
-                    &state,
-                    &current,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    true,
-                    None,
-                    Some(WRONG_CODE),
-                )
+                refused(&state, &current, true, WRONG_CODE)
             }
         }
         _ => Err(StaffError::NotFound),
