@@ -85,7 +85,7 @@ class Jianfu:
 
     def consistency(self):
         db = sqlite3.connect(os.path.join(self.dir, "jianfu.db"))
-        spent = db.execute("SELECT (SELECT SUM(issued - withdrawn) FROM batches) - (SELECT COUNT(*) FROM cards)").fetchone()[0]
+        spent = db.execute("SELECT (SELECT SUM(issued) FROM batches) - (SELECT COUNT(*) FROM cards)").fetchone()[0]
         stored = db.execute("SELECT (SELECT COUNT(*) FROM pending) + (SELECT COUNT(*) FROM reports)").fetchone()[0]
         return spent, stored
 

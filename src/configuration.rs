@@ -47,10 +47,41 @@ pub struct Settings {
 }
 
 /// When the pending pool is released (SPEC P3).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {
     pub release_every: Duration,
     pub release_at: NaiveTime,
+    /// A scheduled release happens only with at least this many reports pending…
+    pub release_min: u32,
+    /// …or once the oldest has waited this many scheduled releases.
+    pub hold_max: u32,
+}
+
+/// A release needs at least this many reports pending, by default (P3).
+pub const DEFAULT_RELEASE_MIN: u32 = 3;
+/// …or the oldest to have waited this many scheduled releases.
+pub const DEFAULT_HOLD_MAX: u32 = 7;
+
+/// The shortest release period the console accepts (P3); the environment and the
+/// configuration file may set any, and the desk shows a warning under it.
+pub const SHORTEST_CONSOLE_PERIOD: Duration = Duration::from_secs(3600);
+
+impl PoolSettings {
+    /// The schedule as one line, for the audit log and the desk.
+    pub fn describe(&self) -> String {
+        format!(
+            "每 {} 交付一次（{} 起算），至少 {} 份才交付，最多等 {} 个周期",
+            format_duration(self.release_every),
+            self.release_at.format("%H:%M"),
+            self.release_min,
+            self.hold_max
+        )
+    }
+
+    /// Whether the period is short enough to tie a report to when it was filed.
+    pub fn period_too_short(&self) -> bool {
+        self.release_every < SHORTEST_CONSOLE_PERIOD
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +103,8 @@ struct FileSettings {
 struct FilePool {
     release_every: Option<String>,
     release_at: Option<String>,
+    release_min: Option<u32>,
+    hold_max: Option<u32>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -150,6 +183,24 @@ impl Settings {
                 message: format!("`{at}` is not a time of day like 09:00"),
             })?;
 
+        let release_min = parse_env_number(&env, "JIANFU_POOL_RELEASE_MIN", "pool.release_min")?
+            .or(file.pool.release_min)
+            .unwrap_or(DEFAULT_RELEASE_MIN);
+        let hold_max = parse_env_number(&env, "JIANFU_POOL_HOLD_MAX", "pool.hold_max")?
+            .or(file.pool.hold_max)
+            .unwrap_or(DEFAULT_HOLD_MAX);
+        for (key, value) in [
+            ("pool.release_min", release_min),
+            ("pool.hold_max", hold_max),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "must be at least 1".into(),
+                });
+            }
+        }
+
         let retention_days = parse_env_number(&env, "JIANFU_RETENTION_DAYS", "retention_days")?
             .or(file.retention_days)
             .unwrap_or(365);
@@ -178,6 +229,8 @@ impl Settings {
             pool: PoolSettings {
                 release_every,
                 release_at,
+                release_min,
+                hold_max,
             },
             retention_days,
             dev,
@@ -244,7 +297,8 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
 pub fn format_duration(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        // A day reads as 24h, the spec's own default.
+        s if s % 86_400 == 0 && s > 86_400 => format!("{}d", s / 86_400),
         s if s % 3600 == 0 => format!("{}h", s / 3600),
         s if s % 60 == 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
@@ -299,6 +353,7 @@ mod tests {
         assert_eq!(s.bind.to_string(), DEFAULT_BIND);
         assert_eq!(s.public_url, "http://127.0.0.1:8080");
         assert_eq!(s.retention_days, 365);
+        assert_eq!((s.pool.release_min, s.pool.hold_max), (3, 7));
     }
 
     #[test]
@@ -321,6 +376,10 @@ mod tests {
         assert!(e.to_string().contains("pool.release_every"));
         let e = load(&[("JIANFU_PUBLIC_URL", "jf.example.org")]).unwrap_err();
         assert!(e.to_string().contains("public_url"));
+        let e = load(&[("JIANFU_POOL_RELEASE_MIN", "0")]).unwrap_err();
+        assert!(e.to_string().contains("pool.release_min"));
+        let e = load(&[("JIANFU_POOL_HOLD_MAX", "x")]).unwrap_err();
+        assert!(e.to_string().contains("pool.hold_max"));
     }
 
     #[test]

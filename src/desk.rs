@@ -213,7 +213,7 @@ pub fn open_report(
     decode_report(&open_plaintext(key, box_key, stored)?, stored)
 }
 
-/// Opens a released report and, if it is still sealed to the desk public key as filed, boxes
+/// Opens a released report and, if it is still sealed to the desk public key as released, boxes
 /// it again under the desk key (`crypto::desk_box`) so that later unlocks are quick.
 pub fn open_report_reboxing(
     key: &SecretKey,
@@ -233,7 +233,11 @@ fn open_plaintext(
 ) -> Result<Zeroizing<Vec<u8>>, DeskError> {
     Ok(match stored.boxed {
         Boxed::Desk => desk_box::open(box_key, stored.id, &stored.sealed)?,
-        Boxed::Public => crate::crypto::open(key, Purpose::Report, &stored.sealed)?,
+        // Sealed again at the release (P2): the outer box holds the box it was filed in.
+        Boxed::Public => {
+            let filed = sealing::open_released(key, &stored.sealed)?;
+            sealing::open(key, Purpose::Report, &filed)?
+        }
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod authentication;
+pub mod card_check;
 pub mod card_sheet;
 pub mod cli;
 pub mod configuration;

@@ -1,12 +1,14 @@
 //! P3: the pending pool is released on a schedule — every `pool.release_every`, anchored at
-//! `pool.release_at` local time — never at the moment a report is filed.
+//! `pool.release_at` local time — never at the moment a report is filed, and only when at
+//! least `pool.release_min` reports are pending or the oldest has waited `pool.hold_max`
+//! scheduled releases (the writer decides, `store::writer::ReleaseRule`).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
 
 use crate::configuration::PoolSettings;
-use crate::store::writer::Writer;
+use crate::store::writer::{ReleaseRule, Writer};
 
 /// The first release time strictly after `now`.
 pub fn next_release(settings: &PoolSettings, now: NaiveDateTime) -> NaiveDateTime {
@@ -17,11 +19,36 @@ pub fn next_release(settings: &PoolSettings, now: NaiveDateTime) -> NaiveDateTim
     anchor + chrono::Duration::milliseconds(k * every)
 }
 
-fn local(naive: NaiveDateTime) -> DateTime<Local> {
+/// The last scheduled release time at or before `now` (whether or not anything was released).
+pub fn previous_release(settings: &PoolSettings, now: NaiveDateTime) -> NaiveDateTime {
+    let every = chrono::Duration::milliseconds(settings.release_every.as_millis().max(1) as i64);
+    next_release(settings, now) - every
+}
+
+/// A local wall-clock time as an instant (the earlier one when the clock goes back).
+pub fn local(naive: NaiveDateTime) -> DateTime<Local> {
     Local
         .from_local_datetime(&naive)
         .earliest()
         .unwrap_or_else(|| Local.from_utc_datetime(&naive))
+}
+
+/// Audits the schedule the service starts with when it differs from the last one it started
+/// with (P3): a change made in the configuration file or the environment, by whoever can edit
+/// them, is on the record as old → new, and the desk shows it.
+pub fn record_schedule(
+    conn: &rusqlite::Connection,
+    schedule: &PoolSettings,
+) -> Result<(), crate::store::StoreError> {
+    use crate::store::{audit, meta};
+    let now = schedule.describe();
+    let before = meta::get(conn, meta::SCHEDULE)?.and_then(|v| String::from_utf8(v).ok());
+    if before.as_deref() == Some(now.as_str()) {
+        return Ok(());
+    }
+    let old = before.as_deref().unwrap_or("(first start)");
+    audit::record(conn, "config", "schedule.change", &format!("{old} → {now}"))?;
+    meta::set(conn, meta::SCHEDULE, now.as_bytes())
 }
 
 /// Runs forever on the current runtime: sleeps until each release time, then releases and
@@ -42,7 +69,11 @@ pub async fn run(
         let next = local(next_release(&settings, now.naive_local()));
         let wait = (next - now).to_std().unwrap_or(Duration::ZERO);
         tokio::time::sleep(wait).await;
-        match writer.release().await {
+        let rule = ReleaseRule {
+            min: settings.release_min,
+            hold_max: settings.hold_max,
+        };
+        match writer.release(rule).await {
             // Staff logs carry counts, never content; the count is not shown to anyone (P3).
             Ok(n) => {
                 changed(n);
@@ -76,6 +107,8 @@ mod tests {
         PoolSettings {
             release_every: Duration::from_secs(every),
             release_at: at,
+            release_min: 3,
+            hold_max: 7,
         }
     }
 
@@ -91,6 +124,17 @@ mod tests {
             next_release(&p, at(23, 0, 0)),
             at(9, 0, 0) + chrono::Duration::days(1)
         );
+    }
+
+    #[test]
+    fn the_previous_release_is_one_period_before_the_next() {
+        let p = pool(86_400, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(
+            previous_release(&p, at(8, 0, 0)),
+            at(9, 0, 0) - chrono::Duration::days(1)
+        );
+        assert_eq!(previous_release(&p, at(9, 0, 0)), at(9, 0, 0));
+        assert_eq!(previous_release(&p, at(23, 0, 0)), at(9, 0, 0));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::configuration::Settings;
 use crate::datadir::DataDir;
 use crate::routes::{self, headers, render};
 use crate::state::AppState;
+use crate::store::file_times::FileClock;
 use crate::store::writer::Writer;
 use crate::store::StoreError;
 use crate::{pool, templates};
@@ -52,7 +53,9 @@ impl Application {
         } else {
             1
         };
-        let (writer, _thread) = Writer::spawn(&data.db, group)?;
+        pool::record_schedule(&data.db.connect()?, &settings.pool)?;
+        let clock = FileClock::new(data.db.path(), settings.pool);
+        let (writer, _thread) = Writer::spawn(&data.db, group, clock)?;
         let choices = crate::reference::Choices::load(&data.db.connect()?)?;
         let state = web::Data::new(AppState::new(
             settings.clone(),

@@ -8,6 +8,7 @@ use tera::Tera;
 use crate::authentication::throttle::{AddressHasher, Throttle};
 use crate::authentication::totp::TotpSealer;
 use crate::authentication::SessionStore;
+use crate::card_check::CardCheck;
 use crate::configuration::Settings;
 use crate::crypto::{CardHasher, PublicKey};
 use crate::desk;
@@ -20,13 +21,15 @@ pub struct AppState {
     pub db: Db,
     pub writer: Writer,
     pub card_hasher: CardHasher,
+    /// The card check before sealing (P1, P9), with the batch keys seen so far.
+    pub card_check: CardCheck,
     /// Seals staff TOTP secrets under a key derived from the same key file.
     pub totp_sealer: TotpSealer,
     pub templates: Tera,
     pub sessions: SessionStore,
     /// Failed logins per username (no addresses), 5 per 15 minutes.
     pub login_throttle: Throttle<String>,
-    /// Failed card attempts per keyed network hash, in memory for ten minutes (P4).
+    /// Refused card attempts per keyed network hash, in memory for ten minutes (P4, P9).
     pub report_throttle: Throttle<[u8; 16]>,
     pub address_hasher: AddressHasher,
     desk_public: RwLock<Option<PublicKey>>,
@@ -51,6 +54,7 @@ impl AppState {
             db,
             writer,
             totp_sealer: TotpSealer::new(&card_hasher),
+            card_check: CardCheck::new(card_hasher.clone()),
             card_hasher,
             templates,
             sessions: SessionStore::default(),

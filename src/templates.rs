@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/case.html",
     "staff/case_form.html",
     "staff/list.html",
+    "staff/schedule.html",
     "staff/reports.html",
     "staff/report.html",
 );

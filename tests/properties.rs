@@ -21,7 +21,7 @@ proptest! {
 
     #[test]
     fn a_card_survives_any_case_and_separators(seps in proptest::collection::vec("[ \\-　]{0,2}", 20), upper in proptest::collection::vec(any::<bool>(), 20)) {
-        let code = CardCode::generate(&mut OsRng);
+        let code = CardCode::generate(jianfu::domain::BatchNumber::new(1).unwrap(), &mut OsRng);
         let typed: String = code
             .normalized()
             .chars()

@@ -116,8 +116,10 @@ fn synthetic(desk: &crypto::PublicKey, today: chrono::NaiveDate) -> (Vec<u8>, St
         admission_item: None,
     };
     let json = serde_json::to_vec(&report).unwrap_or_default();
+    // As a real report: sealed when filed, sealed again when released.
+    let filed = crypto::seal(desk, Purpose::Report, &json, &mut rng);
     (
-        crypto::seal(desk, Purpose::Report, &json, &mut rng),
+        crypto::sealing::reseal(desk, &filed, &mut rng),
         released.to_string(),
     )
 }

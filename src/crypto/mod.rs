@@ -9,7 +9,7 @@ pub mod sealing;
 pub mod secret;
 pub mod wrapping;
 
-pub use card_hash::{CardHash, CardHasher};
+pub use card_hash::{BatchKey, CardHash, CardHasher};
 pub use sealing::{open, seal, Purpose};
 pub use secret::{KeyPair, PublicKey, RecoveryCode, SecretKey};
 pub use wrapping::{WrapParams, WrappedKey};

@@ -25,6 +25,9 @@ pub enum Purpose {
     Grant,
     /// An investigator's note on a report, sealed to the desk key.
     Note,
+    /// A report sealed again at its release (P2): the outer layer over the box it was filed
+    /// in, under a fresh ephemeral key, so no byte of the pending ciphertext is released.
+    Release,
 }
 
 impl Purpose {
@@ -33,6 +36,7 @@ impl Purpose {
             Purpose::Report => b"jianfu report seal v1",
             Purpose::Grant => b"jianfu desk grant v1",
             Purpose::Note => b"jianfu desk note v1",
+            Purpose::Release => b"jianfu report release v1",
         }
     }
 }
@@ -44,6 +48,31 @@ pub fn seal<R: RngCore + CryptoRng>(
     plaintext: &[u8],
     rng: &mut R,
 ) -> Vec<u8> {
+    seal_exact(recipient, purpose, &padding::pad(plaintext), rng)
+}
+
+/// Seals a report again at its release (P2): `sealed`, already padded and sealed to the desk,
+/// goes inside a new box to `recipient` under a fresh ephemeral key, without more padding (its
+/// size bucket stays one per filed bucket). Nothing of `sealed` can be found in the result.
+pub fn reseal<R: RngCore + CryptoRng>(
+    recipient: &PublicKey,
+    sealed: &[u8],
+    rng: &mut R,
+) -> Vec<u8> {
+    seal_exact(recipient, Purpose::Release, sealed, rng)
+}
+
+/// Opens a report sealed again at its release: the box it was filed in.
+pub fn open_released(secret: &SecretKey, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    open_exact(secret, Purpose::Release, sealed)
+}
+
+fn seal_exact<R: RngCore + CryptoRng>(
+    recipient: &PublicKey,
+    purpose: Purpose,
+    padded: &[u8],
+    rng: &mut R,
+) -> Vec<u8> {
     let ephemeral = EphemeralSecret::random_from_rng(rng);
     let ephemeral_public = X25519Public::from(&ephemeral);
     let shared = ephemeral.diffie_hellman(&recipient.0);
@@ -53,9 +82,8 @@ pub fn seal<R: RngCore + CryptoRng>(
         ephemeral_public.as_bytes(),
         recipient.as_bytes(),
     );
-    let padded = padding::pad(plaintext);
     let ciphertext = ChaCha20Poly1305::new(Key::from_slice(key.as_ref()))
-        .encrypt(Nonce::from_slice(&[0u8; 12]), padded.as_slice())
+        .encrypt(Nonce::from_slice(&[0u8; 12]), padded)
         // Invariant: ChaCha20-Poly1305 fails only past 256 GiB; a report is at most 64 KiB.
         .expect("plaintext within the AEAD's length limit");
     let mut out = Vec::with_capacity(EPHEMERAL_LEN + ciphertext.len());
@@ -66,6 +94,15 @@ pub fn seal<R: RngCore + CryptoRng>(
 
 /// Opens a sealed box with the desk secret key; returns the unpadded plaintext.
 pub fn open(
+    secret: &SecretKey,
+    purpose: Purpose,
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let padded = open_exact(secret, purpose, sealed)?;
+    Ok(Zeroizing::new(padding::unpad(&padded)?.to_vec()))
+}
+
+fn open_exact(
     secret: &SecretKey,
     purpose: Purpose,
     sealed: &[u8],
@@ -82,12 +119,11 @@ pub fn open(
     }
     let recipient = secret.public_key();
     let key = derive_key(purpose, shared.as_bytes(), &eph, recipient.as_bytes());
-    let padded = Zeroizing::new(
+    Ok(Zeroizing::new(
         ChaCha20Poly1305::new(Key::from_slice(key.as_ref()))
             .decrypt(Nonce::from_slice(&[0u8; 12]), ciphertext)
             .map_err(|_| CryptoError::Decrypt)?,
-    );
-    Ok(Zeroizing::new(padding::unpad(&padded)?.to_vec()))
+    ))
 }
 
 fn derive_key(
@@ -141,6 +177,34 @@ mod tests {
         sealed[40] ^= 1;
         assert!(open(&desk.secret, Purpose::Report, &sealed).is_err());
         assert!(open(&desk.secret, Purpose::Report, &sealed[..20]).is_err());
+    }
+
+    #[test]
+    fn a_released_box_holds_no_byte_window_of_the_filed_one_and_opens_to_it() {
+        let desk = KeyPair::generate(&mut OsRng);
+        let filed = seal(
+            &desk.public,
+            Purpose::Report,
+            "清单外事项".as_bytes(),
+            &mut OsRng,
+        );
+        let released = reseal(&desk.public, &filed, &mut OsRng);
+        assert_eq!(
+            released.len(),
+            filed.len() + 48,
+            "one size per filed bucket"
+        );
+        assert!(!filed
+            .windows(16)
+            .any(|w| released.windows(16).any(|r| r == w)));
+        let inner = open_released(&desk.secret, &released).unwrap();
+        assert_eq!(inner.as_slice(), filed.as_slice());
+        assert!(
+            open_released(&desk.secret, &filed).is_err(),
+            "purposes do not mix"
+        );
+        let other = KeyPair::generate(&mut OsRng);
+        assert!(open_released(&other.secret, &released).is_err());
     }
 
     #[test]

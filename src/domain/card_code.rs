@@ -1,14 +1,46 @@
-//! Card codes (减负凭证): 19 random Crockford base-32 characters (95 bits) and one
-//! Luhn mod 32 check character, printed in five groups of four.
+//! Card codes (减负凭证): three Crockford base-32 characters naming the card's batch, 16
+//! random ones (80 bits) and one Luhn mod 32 check character, printed in five groups of four.
+//!
+//! P1: the batch number selects the per-batch key the card is hashed under, so a submission
+//! computes one HMAC, and the card table needs no batch column. The holder of a card knows
+//! its batch anyway; a copy of the database without the printed codes cannot attribute a row.
 
 use rand::{CryptoRng, Rng};
 use zeroize::Zeroizing;
 
 /// Crockford's base-32 alphabet: no I, L, O or U, so a code reads aloud without doubt.
 pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const RANDOM_LEN: usize = 19;
+/// Characters that carry the batch number: 32^3 = 32,768 numbers.
+const BATCH_LEN: usize = 3;
+const RANDOM_LEN: usize = 16;
 /// Characters in a code, check character included.
-pub const CODE_LEN: usize = RANDOM_LEN + 1;
+pub const CODE_LEN: usize = BATCH_LEN + RANDOM_LEN + 1;
+
+/// The number of a card batch as a card carries it: 1 to 32,767.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BatchNumber(u16);
+
+impl BatchNumber {
+    pub const MAX: u16 = 32 * 32 * 32 - 1;
+
+    /// A batch number, if it is one a card can carry.
+    pub fn new(n: i64) -> Option<BatchNumber> {
+        u16::try_from(n)
+            .ok()
+            .filter(|n| (1..=Self::MAX).contains(n))
+            .map(BatchNumber)
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for BatchNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// A well-formed card code, normalized (upper case, no separators). Whether it may file is
 /// the store's question, not this type's.
@@ -47,9 +79,12 @@ impl CardCodeError {
 }
 
 impl CardCode {
-    /// A fresh random code.
-    pub fn generate<R: Rng + CryptoRng>(rng: &mut R) -> CardCode {
+    /// A fresh random code of batch `batch`.
+    pub fn generate<R: Rng + CryptoRng>(batch: BatchNumber, rng: &mut R) -> CardCode {
         let mut s = String::with_capacity(CODE_LEN);
+        for shift in [10, 5, 0] {
+            s.push(ALPHABET[usize::from(batch.0 >> shift) & 31] as char);
+        }
         for _ in 0..RANDOM_LEN {
             s.push(ALPHABET[rng.gen_range(0..32)] as char);
         }
@@ -92,6 +127,17 @@ impl CardCode {
             return Err(CardCodeError::Check);
         }
         Ok(CardCode(s))
+    }
+
+    /// The batch the code says it belongs to (`None` for the number 0, which no batch has).
+    pub fn batch(&self) -> Option<BatchNumber> {
+        let n = self
+            .0
+            .bytes()
+            .take(BATCH_LEN)
+            .filter_map(value_of)
+            .fold(0i64, |n, d| n * 32 + i64::from(d));
+        BatchNumber::new(n)
     }
 
     /// The normalized code, the input of the keyed hash.
@@ -153,10 +199,14 @@ mod tests {
     use super::*;
     use rand::rngs::OsRng;
 
+    fn batch(n: i64) -> BatchNumber {
+        BatchNumber::new(n).unwrap()
+    }
+
     #[test]
     fn generated_codes_parse_back_in_any_spelling() {
         for _ in 0..200 {
-            let code = CardCode::generate(&mut OsRng);
+            let code = CardCode::generate(batch(1), &mut OsRng);
             let grouped = code.grouped();
             assert_eq!(grouped.len(), 24);
             let messy = format!(" {} ", grouped.to_lowercase().replace('-', " - "));
@@ -169,7 +219,7 @@ mod tests {
 
     #[test]
     fn full_width_and_look_alikes_are_forgiven() {
-        let code = CardCode::generate(&mut OsRng);
+        let code = CardCode::generate(batch(7), &mut OsRng);
         let full: String = code
             .grouped()
             .chars()
@@ -188,7 +238,7 @@ mod tests {
 
     #[test]
     fn every_single_typo_is_caught() {
-        let code = CardCode::generate(&mut OsRng);
+        let code = CardCode::generate(batch(7), &mut OsRng);
         let s = code.normalized().to_string();
         for i in 0..s.len() {
             for &b in ALPHABET {
@@ -218,8 +268,18 @@ mod tests {
     }
 
     #[test]
+    fn a_code_carries_its_batch_number() {
+        for n in [1, 2, 31, 32, 1000, 32_767] {
+            let code = CardCode::generate(batch(n), &mut OsRng);
+            let typed = CardCode::parse(&code.grouped().to_lowercase()).unwrap();
+            assert_eq!(typed.batch(), Some(batch(n)));
+        }
+        assert!(BatchNumber::new(0).is_none() && BatchNumber::new(32_768).is_none());
+    }
+
+    #[test]
     fn debug_hides_the_code() {
-        let code = CardCode::generate(&mut OsRng);
+        let code = CardCode::generate(batch(7), &mut OsRng);
         assert_eq!(format!("{code:?}"), "CardCode(..)");
     }
 }

@@ -6,7 +6,7 @@ pub mod identifying;
 pub mod month;
 pub mod report;
 
-pub use card_code::{CardCode, CardCodeError};
+pub use card_code::{BatchNumber, CardCode, CardCodeError};
 pub use codes::{Category, Channel, Listed, ReportStatus};
 pub use month::Month;
 pub use report::{FieldErrors, RawReport, Report};

@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn a_complete_form_parses() {
-        let code = CardCode::generate(&mut OsRng);
+        let code = CardCode::generate(crate::domain::BatchNumber::new(1).unwrap(), &mut OsRng);
         let raw = RawReport::from_form(form(&code.grouped()).as_bytes());
         let (card, report) = raw.parse(today(), &Choices::default()).unwrap();
         assert_eq!(card.normalized(), code.normalized());
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn body_limit_counts_characters_not_bytes() {
-        let code = CardCode::generate(&mut OsRng);
+        let code = CardCode::generate(crate::domain::BatchNumber::new(1).unwrap(), &mut OsRng);
         let mut raw = RawReport::from_form(form(&code.grouped()).as_bytes());
         raw.body = "减".repeat(BODY_MAX_CHARS);
         assert!(raw.parse(today(), &Choices::default()).is_ok());

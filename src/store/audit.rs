@@ -32,6 +32,26 @@ pub struct Entry {
     pub object: String,
 }
 
+/// The latest entry of one action.
+pub fn last(conn: &Connection, action: &str) -> Result<Option<Entry>, StoreError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT at, actor, action, object FROM audit WHERE action = ?1
+             ORDER BY id DESC LIMIT 1",
+            [action],
+            |r| {
+                Ok(Entry {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    action: r.get(2)?,
+                    object: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
 pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<Entry>, StoreError> {
     let mut stmt =
         conn.prepare("SELECT at, actor, action, object FROM audit ORDER BY id DESC LIMIT ?1")?;

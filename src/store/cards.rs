@@ -1,15 +1,18 @@
-//! Card batches: issue, list, revoke. P1: only keyed hashes of codes are stored.
+//! Card batches: issue, list, revoke. P1: only keyed hashes of codes are stored, each under
+//! its batch's key, and the card table holds nothing but the hash — so no copy of the database
+//! shows how many cards of one batch are left, only the total.
 
 use chrono::NaiveDate;
 use rand::rngs::OsRng;
+use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::StoreError;
-use crate::crypto::{CardHash, CardHasher};
-use crate::domain::CardCode;
+use crate::crypto::{BatchKey, CardHash, CardHasher};
+use crate::domain::{BatchNumber, CardCode};
 
-/// A batch as staff see it. P3: no count of spent cards.
+/// A batch as staff see it. P3: no count of spent cards (none is stored).
 #[derive(Debug, Clone, Serialize)]
 pub struct Batch {
     pub id: i64,
@@ -20,9 +23,9 @@ pub struct Batch {
     pub issued: i64,
 }
 
-/// Issues `count` fresh cards in one transaction; returns the batch id and the codes, which
-/// exist nowhere else once the caller has printed them. `progress` is called now and then
-/// with the number done.
+/// Issues `count` fresh cards in one transaction; returns the batch number and the codes,
+/// which exist nowhere else once the caller has printed them. `progress` is called now and
+/// then with the number done.
 pub fn issue_batch(
     conn: &mut Connection,
     hasher: &CardHasher,
@@ -32,25 +35,38 @@ pub fn issue_batch(
     mut progress: impl FnMut(u32),
 ) -> Result<(i64, Vec<CardCode>), StoreError> {
     let tx = conn.transaction()?;
+    let next: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM batches", [], |r| {
+        r.get(0)
+    })?;
+    let number = BatchNumber::new(next).ok_or_else(|| {
+        StoreError::Conflict(format!(
+            "all {} batch numbers a card can carry are used",
+            BatchNumber::MAX
+        ))
+    })?;
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
     tx.execute(
-        "INSERT INTO batches (label, issued_on, expires_on, issued) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO batches (id, label, issued_on, expires_on, issued, salt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
+            next,
             label,
             super::today().to_string(),
             expires_on.map(|d| d.to_string()),
-            count
+            count,
+            &salt[..]
         ],
     )?;
-    let batch_id = tx.last_insert_rowid();
+    let key = hasher.batch_key(&salt);
     let mut codes = Vec::with_capacity(count as usize);
     {
-        let mut insert =
-            tx.prepare("INSERT OR IGNORE INTO cards (hash, batch_id) VALUES (?1, ?2)")?;
+        let mut insert = tx.prepare("INSERT OR IGNORE INTO cards (hash) VALUES (?1)")?;
         while codes.len() < count as usize {
-            let code = CardCode::generate(&mut OsRng);
-            let CardHash(hash) = hasher.hash(&code);
-            // A collision of 95 random bits is not expected; if one happens, draw again.
-            if insert.execute(params![&hash[..], batch_id])? == 1 {
+            let code = CardCode::generate(number, &mut OsRng);
+            let CardHash(hash) = key.hash(&code);
+            // A collision of 80 random bits is not expected; if one happens, draw again.
+            if insert.execute([&hash[..]])? == 1 {
                 codes.push(code);
                 if codes.len().is_multiple_of(5000) {
                     progress(codes.len() as u32);
@@ -60,7 +76,7 @@ pub fn issue_batch(
     }
     tx.commit()?;
     progress(count);
-    Ok((batch_id, codes))
+    Ok((next, codes))
 }
 
 pub fn list_batches(conn: &Connection) -> Result<Vec<Batch>, StoreError> {
@@ -80,7 +96,8 @@ pub fn list_batches(conn: &Connection) -> Result<Vec<Batch>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Revokes every unused card of a batch (their rows are deleted) and marks the batch.
+/// Revokes every unused card of a batch: its key stops working. Its rows stay, mixed with
+/// everyone's — finding them would need the printed codes — and can never file.
 pub fn revoke_batch(conn: &mut Connection, batch_id: i64) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     let revoked: Option<Option<String>> = tx
@@ -99,21 +116,61 @@ pub fn revoke_batch(conn: &mut Connection, batch_id: i64) -> Result<(), StoreErr
         }
         Some(None) => {}
     }
-    let withdrawn = tx.execute("DELETE FROM cards WHERE batch_id = ?1", [batch_id])?;
     tx.execute(
-        "UPDATE batches SET revoked_on = ?1, withdrawn = ?2 WHERE id = ?3",
-        params![super::today().to_string(), withdrawn as i64, batch_id],
+        "UPDATE batches SET revoked_on = ?1 WHERE id = ?2",
+        params![super::today().to_string(), batch_id],
     )?;
     tx.commit()?;
     Ok(())
 }
 
-/// Cards issued and not revoked that are no longer in the table: the number of reports
-/// filed. Used by consistency checks, never shown to staff (P3).
+/// The key of a batch, if the batch exists (whatever its state: salts never change, so a
+/// key may be cached for good).
+pub fn batch_key(
+    conn: &Connection,
+    hasher: &CardHasher,
+    batch: BatchNumber,
+) -> Result<Option<BatchKey>, StoreError> {
+    let salt: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT salt FROM batches WHERE id = ?1",
+            [i64::from(batch.get())],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(salt
+        .and_then(|s| <[u8; 16]>::try_from(s).ok())
+        .map(|s| hasher.batch_key(&s)))
+}
+
+/// The SQL condition that batch `?2` may file on day `?3`: not revoked, not expired.
+pub const BATCH_OPEN: &str = "EXISTS (SELECT 1 FROM batches WHERE id = ?2 AND revoked_on IS NULL
+     AND (expires_on IS NULL OR expires_on >= ?3))";
+
+/// Whether a card would file now: unused, and its batch neither revoked nor expired. A read
+/// that lets refused cards cost neither a seal nor a write; the writer decides for good.
+pub fn would_file(
+    conn: &Connection,
+    hash: &CardHash,
+    batch: BatchNumber,
+) -> Result<bool, StoreError> {
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM cards WHERE hash = ?1) AND {BATCH_OPEN}");
+    Ok(conn.prepare_cached(&sql)?.query_row(
+        params![
+            &hash.0[..],
+            i64::from(batch.get()),
+            super::today().to_string()
+        ],
+        |r| r.get(0),
+    )?)
+}
+
+/// Cards issued that are no longer in the table: the number of reports filed. Revoked and
+/// expired cards stay in the table, so this holds whatever was revoked. Used by consistency
+/// checks, never shown to staff (P3).
 pub fn spent_total(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(
-        "SELECT (SELECT COALESCE(SUM(issued - withdrawn), 0) FROM batches)
-              - (SELECT COUNT(*) FROM cards)",
+        "SELECT (SELECT COALESCE(SUM(issued), 0) FROM batches) - (SELECT COUNT(*) FROM cards)",
         [],
         |r| r.get(0),
     )?)

@@ -6,7 +6,9 @@
 pub mod audit;
 pub mod cards;
 pub mod cases;
+pub mod file_times;
 pub mod meta;
+pub mod reader;
 pub mod reference;
 pub mod reports;
 pub mod schema;
@@ -24,6 +26,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the database at {0} was made by a newer version of jianfu")]
     TooNew(PathBuf),
+    #[error("the database at {0} was made by an earlier version of jianfu, whose cards were stored with their batch; it cannot be carried over. Start afresh: move its data dir aside and run `jianfu init` (or `jianfu serve`), then issue new cards")]
+    PreviousFormat(PathBuf),
     #[error("not found")]
     NotFound,
     #[error("{0}")]

@@ -7,41 +7,50 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] = &[
-    r#"
--- Small facts: schema details, the desk public key, the setup-link hash.
+/// `user_version` of a database in the current format with no migration applied yet. A
+/// version from 1 to `FORMAT_BASE - 1` is a data dir of the earlier format (cards stored with
+/// their batch): it cannot be carried over and is refused with a message (issue #14).
+const FORMAT_BASE: i64 = 100;
+
+const MIGRATIONS: &[&str] = &[r#"
+-- Small facts: the desk public key, the setup-link hash, the schedule in force, and how many
+-- scheduled releases the pending pool has waited (P3; one number, never a filing time).
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 
--- Card batches: the distribution side. Dates only, no per-card use.
+-- Card batches: the distribution side. Dates only, no per-card use. P1: `salt` and the key
+-- file derive the batch's card-hash key; revoking or expiring a batch stops its key working.
 CREATE TABLE batches (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 32767),
     label TEXT NOT NULL,
     issued_on TEXT NOT NULL,
     expires_on TEXT,
     revoked_on TEXT,
     issued INTEGER NOT NULL,
-    withdrawn INTEGER NOT NULL DEFAULT 0
+    salt BLOB NOT NULL
 );
 
--- P1/P2: an unspent card is its keyed hash and its batch. Spending deletes the row
--- (secure_delete zeroes it), so no flag, time or order of use is ever written.
-CREATE TABLE cards (
-    hash BLOB PRIMARY KEY,
-    batch_id INTEGER NOT NULL REFERENCES batches(id)
-) WITHOUT ROWID;
-CREATE INDEX cards_by_batch ON cards(batch_id);
+-- P1/P2: an unspent card is its keyed hash, nothing else: no batch, so two copies of the
+-- database show only that the total went down. Spending deletes the row (secure_delete
+-- zeroes it), so no flag, time or order of use is ever written.
+CREATE TABLE cards (hash BLOB PRIMARY KEY) WITHOUT ROWID;
 
--- P2/P3: the pending pool. A random key (so key order is not filing order) and the sealed
--- report; nothing else. Emptied at each release.
-CREATE TABLE pending (id BLOB PRIMARY KEY, sealed BLOB NOT NULL) WITHOUT ROWID;
+-- P2/P3: the pending pool. A random rowid (key order is not filing order; a 2 KiB sealed box
+-- stays inside its row, no overflow chain) and the sealed report; nothing else. Emptied at
+-- each release, when every report is sealed again.
+CREATE TABLE pending (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
 
 -- P2/P3: released reports, inserted in random order with random ids; the release day is
--- their only date. P5: the content is sealed to the desk key.
+-- their only date. P5: the content is sealed to the desk key (`boxed` = 'public': sealed
+-- again at the release to the desk public key; 'desk': boxed again by the first session that
+-- opened it, under a key derived from the desk private key, src/crypto/desk_box.rs).
 CREATE TABLE reports (
     id INTEGER PRIMARY KEY,
     released_on TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'new',
-    sealed BLOB NOT NULL
+    sealed BLOB NOT NULL,
+    assignee INTEGER REFERENCES staff(id),
+    case_id INTEGER REFERENCES cases(id),
+    boxed TEXT NOT NULL DEFAULT 'public' CHECK (boxed IN ('public', 'desk'))
 );
 
 -- P8: staff accounts, Argon2id password hashes.
@@ -93,14 +102,15 @@ CREATE TABLE audit (
     action TEXT NOT NULL,
     object TEXT NOT NULL DEFAULT ''
 );
+-- The desk shows the last schedule change (P3) without reading the whole log.
+CREATE INDEX audit_by_action ON audit(action, id);
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"#,
-    r#"
--- Reference lists (issue #4): the choices the reporter form offers. No report refers to a
--- row by id; a report carries the name it was given.
+
+-- Reference lists: the choices the reporter form offers. No report refers to a row by id; a
+-- report carries the name it was given.
 CREATE TABLE departments (position INTEGER NOT NULL, name TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE townships (position INTEGER NOT NULL, name TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE admission_items (
@@ -116,10 +126,9 @@ CREATE TABLE cancelled_certificates (
     scope TEXT NOT NULL,
     basis TEXT NOT NULL
 ) WITHOUT ROWID;
-"#,
-    r#"
--- The desk's own work (issue #3). Cases (事项) group reports about one task; their fields
--- are written by investigators, never copied from reports.
+
+-- The desk's own work. Cases (事项) group reports about one task; their fields are written
+-- by investigators, never copied from reports.
 CREATE TABLE cases (
     id INTEGER PRIMARY KEY,
     title TEXT NOT NULL,
@@ -132,9 +141,6 @@ CREATE TABLE cases (
     public_text TEXT NOT NULL DEFAULT '',
     published_on TEXT
 );
--- Triage on a released report: who handles it and which case it belongs to.
-ALTER TABLE reports ADD COLUMN assignee INTEGER REFERENCES staff(id);
-ALTER TABLE reports ADD COLUMN case_id INTEGER REFERENCES cases(id);
 -- P5: investigators' notes, sealed to the desk key like the reports.
 CREATE TABLE notes (
     id INTEGER PRIMARY KEY,
@@ -144,16 +150,7 @@ CREATE TABLE notes (
     sealed BLOB NOT NULL
 );
 CREATE INDEX notes_by_report ON notes(report_id);
-"#,
-    r#"
--- P5, SPEC §4 (unlock ≤ 5 s): how `sealed` is boxed. 'public': as filed, sealed to the desk
--- public key. 'desk': boxed again by the first session that opened it, under a key derived
--- from the desk private key (src/crypto/desk_box.rs). Says no more about a report than its
--- release day does: reports released before an investigator last signed in are 'desk'.
-ALTER TABLE reports ADD COLUMN boxed TEXT NOT NULL DEFAULT 'public'
-    CHECK (boxed IN ('public', 'desk'));
-"#,
-    r#"
+
 -- P8: the optional staff second factor (RFC 6238). The secret is sealed under a key derived
 -- from the key file in DATA_DIR/keys, never stored in the clear; last_step is the time step
 -- of the last code accepted, so no code is accepted twice.
@@ -162,27 +159,29 @@ CREATE TABLE staff_totp (
     sealed BLOB NOT NULL,
     last_step INTEGER NOT NULL DEFAULT 0
 );
-"#,
-];
+"#];
 
 /// Brings the schema up to date inside one transaction.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(usize::MAX);
-    if version > MIGRATIONS.len() {
+    if (1..FORMAT_BASE).contains(&version) {
+        return Err(StoreError::PreviousFormat(path.to_path_buf()));
+    }
+    let applied = usize::try_from((version - FORMAT_BASE).max(0)).unwrap_or(usize::MAX);
+    if applied > MIGRATIONS.len() {
         return Err(StoreError::TooNew(path.to_path_buf()));
     }
-    if version == MIGRATIONS.len() {
+    if version != 0 && applied == MIGRATIONS.len() {
         return Ok(());
     }
     let tx = conn.transaction()?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         tx.execute_batch(sql)?;
-        if i == 1 {
+        if i == 0 {
             seed_reference_lists(&tx)?;
         }
     }
-    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+    tx.pragma_update(None, "user_version", FORMAT_BASE + MIGRATIONS.len() as i64)?;
     tx.commit()?;
     Ok(())
 }

@@ -13,8 +13,10 @@ use rand::{Rng, RngCore};
 use rusqlite::{params, Connection};
 use tokio::sync::oneshot;
 
-use super::{Db, StoreError};
-use crate::crypto::CardHash;
+use super::file_times::FileClock;
+use super::{meta, Db, StoreError};
+use crate::crypto::{sealing, CardHash};
+use crate::domain::BatchNumber;
 
 /// Submissions that may wait for the writer before `/report` answers 503.
 const QUEUE: usize = 1024;
@@ -40,13 +42,22 @@ pub enum WriteError {
 
 struct Submission {
     card: CardHash,
+    batch: BatchNumber,
     sealed: Vec<u8>,
     reply: oneshot::Sender<Result<Filed, String>>,
 }
 
+/// When a scheduled release happens (P3): with at least `min` reports pending, or once the
+/// oldest has waited `hold_max` scheduled releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseRule {
+    pub min: u32,
+    pub hold_max: u32,
+}
+
 enum Job {
     File(Submission),
-    Release(oneshot::Sender<Result<usize, String>>),
+    Release(ReleaseRule, oneshot::Sender<Result<usize, String>>),
     /// Delete closed reports released more than this many days ago.
     Retain(u32, oneshot::Sender<Result<usize, String>>),
 }
@@ -59,23 +70,35 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread; `group` is the most submissions one commit may hold.
-    pub fn spawn(db: &Db, group: usize) -> Result<(Writer, JoinHandle<()>), StoreError> {
+    /// Starts the writer thread; `group` is the most submissions one commit may hold;
+    /// `clock` puts the database files' times back after each filing (P3).
+    pub fn spawn(
+        db: &Db,
+        group: usize,
+        clock: FileClock,
+    ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let conn = db.connect()?;
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let handle = std::thread::Builder::new()
             .name("jianfu-writer".into())
-            .spawn(move || run(conn, rx, group.max(1)))
+            .spawn(move || run(conn, rx, group.max(1), clock))
             .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
         Ok((Writer { tx }, handle))
     }
 
-    /// Spends `card` and stores `sealed` in the pending pool, atomically and durably.
-    pub async fn file(&self, card: CardHash, sealed: Vec<u8>) -> Result<Filed, WriteError> {
+    /// Spends `card` (of batch `batch`) and stores `sealed` in the pending pool, atomically
+    /// and durably.
+    pub async fn file(
+        &self,
+        card: CardHash,
+        batch: BatchNumber,
+        sealed: Vec<u8>,
+    ) -> Result<Filed, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .try_send(Job::File(Submission {
                 card,
+                batch,
                 sealed,
                 reply,
             }))
@@ -89,9 +112,10 @@ impl Writer {
             .map_err(|e| WriteError::Store(StoreError::Conflict(e)))
     }
 
-    /// Moves every pending report to the queue (P3); returns how many.
-    pub async fn release(&self) -> Result<usize, WriteError> {
-        self.maintain(Job::Release).await
+    /// A scheduled release (P3): moves every pending report to the queue if `rule` says so;
+    /// returns how many.
+    pub async fn release(&self, rule: ReleaseRule) -> Result<usize, WriteError> {
+        self.maintain(|reply| Job::Release(rule, reply)).await
     }
 
     /// Deletes closed reports (and their notes) released more than `days` ago, then vacuums,
@@ -115,7 +139,8 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Job>, group: usize) {
+fn run(mut conn: Connection, rx: Receiver<Job>, group: usize, clock: FileClock) {
+    clock.reset();
     while let Ok(first) = rx.recv() {
         let mut files = Vec::new();
         let mut upkeep = Vec::new();
@@ -132,11 +157,11 @@ fn run(mut conn: Connection, rx: Receiver<Job>, group: usize) {
             };
         }
         if !files.is_empty() {
-            commit_group(&mut conn, files);
+            commit_group(&mut conn, files, &clock);
         }
         for job in upkeep {
             let (result, reply) = match job {
-                Job::Release(reply) => (release(&mut conn), reply),
+                Job::Release(rule, reply) => (release(&mut conn, rule), reply),
                 Job::Retain(days, reply) => (retain(&mut conn, days), reply),
                 Job::File(_) => continue,
             };
@@ -148,8 +173,12 @@ fn run(mut conn: Connection, rx: Receiver<Job>, group: usize) {
     }
 }
 
-fn commit_group(conn: &mut Connection, files: Vec<Submission>) {
-    match store_group(conn, &files) {
+fn commit_group(conn: &mut Connection, files: Vec<Submission>, clock: &FileClock) {
+    let stored = store_group(conn, &files);
+    // P3: the files' times say when the last release was, not the last filing — already
+    // when the submitters hear "stored".
+    clock.reset();
+    match stored {
         Ok(outcomes) => {
             for (s, outcome) in files.into_iter().zip(outcomes) {
                 let _ = s.reply.send(Ok(outcome));
@@ -170,18 +199,17 @@ fn store_group(conn: &mut Connection, files: &[Submission]) -> Result<Vec<Filed>
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(files.len());
     {
-        let mut spend = tx.prepare_cached(
-            "DELETE FROM cards WHERE hash = ?1 AND batch_id IN
-               (SELECT id FROM batches WHERE revoked_on IS NULL
-                  AND (expires_on IS NULL OR expires_on >= ?2))",
-        )?;
-        let mut insert = tx.prepare_cached("INSERT INTO pending (id, sealed) VALUES (?1, ?2)")?;
+        let mut spend = tx.prepare_cached(&format!(
+            "DELETE FROM cards WHERE hash = ?1 AND {}",
+            super::cards::BATCH_OPEN
+        ))?;
+        let mut insert =
+            tx.prepare_cached("INSERT OR IGNORE INTO pending (id, sealed) VALUES (?1, ?2)")?;
         for s in files {
-            if spend.execute(params![&s.card.0[..], today])? == 1 {
-                // P2: a random key, so the pool's order says nothing about filing order.
-                let mut id = [0u8; 16];
-                OsRng.fill_bytes(&mut id);
-                insert.execute(params![&id[..], &s.sealed])?;
+            if spend.execute(params![&s.card.0[..], i64::from(s.batch.get()), today])? == 1 {
+                // P2: a random rowid, so the pool's order says nothing about filing order; a
+                // collision draws again.
+                while insert.execute(params![random_rowid(), &s.sealed])? == 0 {}
                 outcomes.push(Filed::Stored);
             } else {
                 outcomes.push(Filed::CardRefused);
@@ -192,36 +220,57 @@ fn store_group(conn: &mut Connection, files: &[Submission]) -> Result<Vec<Filed>
     Ok(outcomes)
 }
 
-/// Releases the pool: shuffled, random ids, the release day as the only date; then the WAL
-/// is checkpointed and truncated so no frame of the filing order is left on disk (P2).
-fn release(conn: &mut Connection) -> Result<usize, StoreError> {
+/// A random positive rowid.
+fn random_rowid() -> i64 {
+    (OsRng.next_u64() >> 1).max(1) as i64
+}
+
+/// A scheduled release (P3, P2). With fewer than `rule.min` reports pending, they wait, and
+/// the one number kept is how many scheduled releases the pool has waited (never a filing
+/// time); after `rule.hold_max` of them, everything goes anyway. A release moves the pool in
+/// shuffled order to random ids with the release day as the only date, sealing each report
+/// again under a fresh ephemeral key; then the WAL is checkpointed and truncated so no frame
+/// of the filing order is left on disk.
+fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError> {
     let today = super::today().to_string();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let waiting: i64 = tx.query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))?;
+    if waiting == 0 {
+        return Ok(0);
+    }
+    let waited = meta::get_number(&tx, meta::POOL_WAITED)?.unwrap_or(0) + 1;
+    if waiting < i64::from(rule.min) && waited < i64::from(rule.hold_max) {
+        meta::set_number(&tx, meta::POOL_WAITED, waited)?;
+        tx.commit()?;
+        return Ok(0);
+    }
+    let desk = crate::desk::public_key(&tx)?
+        .ok_or_else(|| StoreError::Conflict("reports are pending but no desk key exists".into()))?;
     let mut pending: Vec<Vec<u8>> = {
         let mut stmt = tx.prepare("SELECT sealed FROM pending")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<Result<_, _>>()?
     };
-    if pending.is_empty() {
-        return Ok(0);
-    }
     pending.shuffle(&mut OsRng);
     {
         let mut insert = tx.prepare(
             "INSERT OR IGNORE INTO reports (id, released_on, status, sealed)
              VALUES (?1, ?2, 'new', ?3)",
         )?;
-        for sealed in &pending {
+        for filed in &pending {
+            // P2: no byte of the pending ciphertext reaches `reports`.
+            let released = sealing::reseal(&desk, filed, &mut OsRng);
             // P2: random ids; a collision draws again.
             while insert.execute(params![
                 OsRng.gen_range(10_000_000i64..100_000_000),
                 today,
-                sealed
+                &released
             ])? == 0
             {}
         }
     }
     tx.execute("DELETE FROM pending", [])?;
+    meta::delete(&tx, meta::POOL_WAITED)?;
     tx.commit()?;
     checkpoint(conn)?;
     Ok(pending.len())

@@ -28,6 +28,43 @@ fn commands_on_a_missing_data_dir_say_so() {
     assert_one_line_error(&out, "jianfu init");
 }
 
+/// Issue #14: a data dir of the previous format kept cards with their batch; it cannot be
+/// carried over, and every command says so and how to start afresh — nothing half-works.
+#[test]
+fn a_data_dir_of_the_previous_format_is_refused_with_a_way_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("old");
+    std::fs::create_dir_all(data.join("keys")).unwrap();
+    std::fs::write(
+        data.join("keys/card-hash.key"),
+        format!("{}\n", "ab".repeat(32)),
+    )
+    .unwrap();
+    let old = rusqlite::Connection::open(data.join("jianfu.db")).unwrap();
+    old.execute_batch(
+        "CREATE TABLE batches (id INTEGER PRIMARY KEY, label TEXT, issued_on TEXT,
+           expires_on TEXT, revoked_on TEXT, issued INTEGER, withdrawn INTEGER);
+         CREATE TABLE cards (hash BLOB PRIMARY KEY, batch_id INTEGER) WITHOUT ROWID;
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(old);
+    for args in [&["tokens", "list"][..], &["serve", "--bind", "127.0.0.1:0"]] {
+        let out = std::process::Command::new(crate::helpers::bin())
+            .args(args)
+            .env("JIANFU_DATA_DIR", &data)
+            .output()
+            .unwrap();
+        assert_one_line_error(&out, "earlier version of jianfu");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("jianfu init"));
+    }
+    let conn = rusqlite::Connection::open(data.join("jianfu.db")).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 5, "the old database is left as it was");
+}
+
 #[test]
 fn bad_configuration_names_the_key() {
     let app = spawn_app();

@@ -136,7 +136,7 @@ fn jitter(max_ms: u64) -> Duration {
     Duration::from_millis(u64::from(nanos) % max_ms.max(1))
 }
 
-/// What a database file holds: cards spent (issued minus withdrawn minus still unused),
+/// What a database file holds: cards spent (issued minus still in the table),
 /// reports stored (pending pool and released queue) and `PRAGMA integrity_check`.
 struct Counts {
     spent: i64,
@@ -147,10 +147,8 @@ struct Counts {
 fn counts(db: &Path) -> Counts {
     let conn = rusqlite::Connection::open(db).unwrap();
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-    let spent = one(
-        "SELECT (SELECT COALESCE(SUM(issued - withdrawn), 0) FROM batches)
-              - (SELECT COUNT(*) FROM cards)",
-    );
+    let spent =
+        one("SELECT (SELECT COALESCE(SUM(issued), 0) FROM batches) - (SELECT COUNT(*) FROM cards)");
     let stored = one("SELECT (SELECT COUNT(*) FROM pending) + (SELECT COUNT(*) FROM reports)");
     let integrity = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))

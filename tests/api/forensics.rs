@@ -126,8 +126,8 @@ fn a_copy_of_the_database_does_not_tell_filing_order_card_or_time() {
         .collect();
     assert_eq!(
         card_columns,
-        ["hash", "batch_id"],
-        "a card is its hash and its batch, nothing else"
+        ["hash"],
+        "a card is its keyed hash, nothing else: not even its batch"
     );
     let pending: i64 = conn
         .query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))
@@ -199,8 +199,9 @@ fn ciphertext_sizes_fall_in_buckets_whatever_was_written() {
         .collect();
     assert_eq!(sizes.len(), bodies.len());
     for size in &sizes {
-        // An ephemeral key (32) and a tag (16) around a padded plaintext of 2^k ≥ 1 KiB.
-        let padded = size - 48;
+        // Sealed when filed and again when released: twice an ephemeral key (32) and a tag
+        // (16) around a padded plaintext of 2^k ≥ 1 KiB.
+        let padded = size - 96;
         assert!(
             padded.is_power_of_two() && padded >= 1024,
             "ciphertext of {size} bytes is not in a bucket"
@@ -212,4 +213,206 @@ fn ciphertext_sizes_fall_in_buckets_whatever_was_written() {
         2,
         "a 6- and a 100-character report share the smallest bucket; 1,800 characters go higher ({sizes:?})"
     );
+}
+
+/// A copy of the data dir at one moment, as whoever keeps backups or host snapshots has it:
+/// every file's bytes, the database opened from them, and the files' modification times.
+struct Copy {
+    files: Vec<(std::path::PathBuf, Vec<u8>)>,
+    dir: tempfile::TempDir,
+    modified: std::collections::HashMap<String, std::time::SystemTime>,
+}
+
+impl Copy {
+    fn take(app: &crate::helpers::TestApp) -> Copy {
+        let dir = tempfile::tempdir().unwrap();
+        let files = all_files(&app.data_dir());
+        let mut modified = std::collections::HashMap::new();
+        for (path, bytes) in &files {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if let Ok(m) = std::fs::metadata(path).and_then(|m| m.modified()) {
+                modified.insert(name.clone(), m);
+            }
+            std::fs::write(dir.path().join(&name), bytes).unwrap();
+        }
+        Copy {
+            files,
+            dir,
+            modified,
+        }
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.path().join("jianfu.db")).unwrap()
+    }
+
+    /// Per table and column, how many rows hold each value.
+    fn value_counts(&self) -> BTreeMap<(String, String), BTreeMap<String, i64>> {
+        let conn = self.db();
+        let columns: Vec<(String, String)> = conn
+            .prepare(
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        columns
+            .into_iter()
+            .map(|(table, column)| {
+                let counts = conn
+                    .prepare(&format!(
+                        "SELECT quote(\"{column}\"), COUNT(*) FROM \"{table}\" GROUP BY 1"
+                    ))
+                    .unwrap()
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                ((table, column), counts)
+            })
+            .collect()
+    }
+
+    fn column(&self, sql: &str) -> Vec<Vec<u8>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows
+    }
+
+    fn pending_ciphertexts(&self) -> Vec<Vec<u8>> {
+        self.column("SELECT sealed FROM pending")
+    }
+}
+
+use std::collections::BTreeMap;
+
+/// What changed in each column between two copies, with the values that only ever occur once
+/// (random ids, hashes, ciphertexts) told apart only by the direction of the change.
+fn change_signature(before: &Copy, after: &Copy) -> BTreeMap<(String, String), Vec<(String, i64)>> {
+    let (a, b) = (before.value_counts(), after.value_counts());
+    b.iter()
+        .map(|(column, counts)| {
+            let old = a.get(column).cloned().unwrap_or_default();
+            let mut values: std::collections::BTreeSet<&String> = counts.keys().collect();
+            values.extend(old.keys());
+            let mut changes: Vec<(String, i64)> = values
+                .into_iter()
+                .filter_map(|v| {
+                    let (o, n) = (*old.get(v).unwrap_or(&0), *counts.get(v).unwrap_or(&0));
+                    let value = if o.max(n) <= 1 {
+                        "<unique>".into()
+                    } else {
+                        v.clone()
+                    };
+                    (o != n).then_some((value, n - o))
+                })
+                .collect();
+            changes.sort();
+            (column.clone(), changes)
+        })
+        .collect()
+}
+
+fn any_window_of(needle: &[u8], files: &[(std::path::PathBuf, Vec<u8>)]) -> Option<String> {
+    needle.windows(32).step_by(16).find_map(|w| {
+        files
+            .iter()
+            .find(|(_, bytes)| contains(bytes, w))
+            .map(|(p, _)| p.display().to_string())
+    })
+}
+
+/// P2 across copies, as whoever keeps two backups a day apart (or host snapshots) would
+/// read them: filings from different batches change no column in a way that tells the
+/// batches apart, no 32-byte window of a pending ciphertext survives the release into any
+/// file, the batches table never changes, and the files' times say nothing of the filings.
+#[test]
+fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
+    // No release during the filings: a daily schedule at a time twelve hours away.
+    let anchor = (chrono::Local::now() + chrono::Duration::hours(12))
+        .format("%H:%M")
+        .to_string();
+    let started = std::time::SystemTime::now();
+    let mut app = crate::helpers::spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "24h"),
+        ("JIANFU_POOL_RELEASE_AT", &anchor),
+        ("JIANFU_POOL_RELEASE_MIN", "3"),
+    ]);
+    app.add_staff();
+    let a = app.issue_cards_with(3, &["--label", "甲村"]);
+    let b = app.issue_cards_with(3, &["--label", "乙村"]);
+    let body = |i: usize| format!("跨备份取证测试，第 {i} 份。");
+    let mut copies = vec![Copy::take(&app)];
+    for (i, card) in [&a[0], &b[0], &a[1]].into_iter().enumerate() {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(app.file(card, &body(i)).status, 303);
+        copies.push(Copy::take(&app));
+    }
+    let batches = |c: &Copy| -> Vec<Vec<u8>> {
+        c.column(
+            "SELECT CAST(id || label || issued_on || quote(expires_on) || quote(revoked_on)
+               || issued || hex(salt) AS BLOB) FROM batches ORDER BY id",
+        )
+    };
+    for c in &copies[1..] {
+        assert_eq!(
+            batches(c),
+            batches(&copies[0]),
+            "no per-batch figure changes"
+        );
+    }
+    let from_a = change_signature(&copies[0], &copies[1]);
+    let from_b = change_signature(&copies[1], &copies[2]);
+    let from_a_again = change_signature(&copies[2], &copies[3]);
+    for (column, change) in &from_a {
+        assert_eq!(
+            Some(change),
+            from_b.get(column),
+            "{column:?} tells batch A from B"
+        );
+        assert_eq!(Some(change), from_a_again.get(column), "{column:?}");
+    }
+    assert!(
+        from_a.values().any(|c| !c.is_empty()),
+        "the copies differ at all (else this checks nothing)"
+    );
+    // P3: the files' times are the last scheduled release (twelve hours ago), not a filing's.
+    for c in &copies[1..] {
+        for name in ["jianfu.db", "jianfu.db-wal"] {
+            let at = c.modified[name];
+            assert!(
+                at + std::time::Duration::from_secs(11 * 3600) < started,
+                "{name} was modified {:?} before the test started",
+                started.duration_since(at)
+            );
+        }
+    }
+
+    // The release, after a restart with a schedule that releases at once.
+    let pending: Vec<Vec<u8>> = copies.iter().flat_map(Copy::pending_ciphertexts).collect();
+    assert_eq!(copies[3].pending_ciphertexts().len(), 3);
+    app.env.retain(|(k, _)| k != "JIANFU_POOL_RELEASE_EVERY");
+    app.env
+        .push(("JIANFU_POOL_RELEASE_EVERY".into(), "1s".into()));
+    app.terminate();
+    app.start();
+    app.wait_released(3);
+    app.terminate();
+    let released = Copy::take(&app);
+    for ciphertext in &pending {
+        assert_eq!(
+            any_window_of(ciphertext, &released.files),
+            None,
+            "a piece of a pending ciphertext survived the release"
+        );
+    }
+    assert_eq!(released.column("SELECT sealed FROM reports").len(), 3);
 }

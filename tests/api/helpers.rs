@@ -73,7 +73,8 @@ pub fn agent() -> ureq::Agent {
         .build()
 }
 
-/// Starts a server with a release every second (so tests see released reports quickly).
+/// Starts a server with a release every second of whatever is pending (so tests see released
+/// reports quickly); tests of the release threshold set `JIANFU_POOL_RELEASE_MIN` themselves.
 pub fn spawn_app() -> TestApp {
     spawn_app_with(&[("JIANFU_POOL_RELEASE_EVERY", "1s")])
 }
@@ -84,10 +85,13 @@ pub fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
 
 /// Starts a server whose data dir is `dir/data` (which may already exist, e.g. a mount).
 pub fn spawn_app_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
-    let env: Vec<(String, String)> = env
+    let mut env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    if !env.iter().any(|(k, _)| k == "JIANFU_POOL_RELEASE_MIN") {
+        env.push(("JIANFU_POOL_RELEASE_MIN".into(), "1".into()));
+    }
     let mut app = TestApp {
         url: String::new(),
         dir,
@@ -245,14 +249,10 @@ impl TestApp {
 
     pub fn issue_cards_with(&self, n: u32, extra: &[&str]) -> Vec<String> {
         let count = n.to_string();
-        let mut args = vec![
-            "tokens",
-            "issue",
-            "--count",
-            &count,
-            "--label",
-            "test batch",
-        ];
+        let mut args = vec!["tokens", "issue", "--count", &count];
+        if !extra.contains(&"--label") {
+            args.extend(["--label", "test batch"]);
+        }
         args.extend_from_slice(extra);
         self.cli_ok(&args, "").lines().map(str::to_string).collect()
     }

@@ -16,5 +16,6 @@ mod pool;
 mod poster;
 mod race;
 mod report_statuses;
+mod schedule;
 mod second_factor;
 mod staff;

@@ -124,3 +124,76 @@ fn after_a_release_the_wal_holds_no_frame_of_the_filings() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+fn pending_count(app: &crate::helpers::TestApp) -> i64 {
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// P3: below `pool.release_min` the scheduled releases pass by and the reports wait; the
+/// report that reaches the threshold releases them all together.
+#[test]
+fn two_pending_reports_wait_across_releases_and_the_third_releases_all() {
+    let app = spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "1s"),
+        ("JIANFU_POOL_RELEASE_MIN", "3"),
+        ("JIANFU_POOL_HOLD_MAX", "1000"),
+    ]);
+    app.add_staff();
+    let cards = app.issue_cards(3);
+    for (i, c) in cards[..2].iter().enumerate() {
+        assert_eq!(
+            app.file(c, &format!("等待凑够三份，第 {i} 份。")).status,
+            303
+        );
+    }
+    // Several scheduled releases pass.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    assert_eq!(pending_count(&app), 2, "two reports are not released");
+    assert!(app.export().is_empty());
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let waited: String = conn
+        .query_row(
+            "SELECT CAST(value AS TEXT) FROM meta WHERE key = 'pool_releases_waited'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        waited.parse::<u32>().unwrap() >= 2,
+        "the pool counts the releases it waited ({waited}), one number for all"
+    );
+    assert_eq!(
+        app.file(&cards[2], "第三份到了，三份一起交付。").status,
+        303
+    );
+    let rows = app.wait_released(3);
+    assert_eq!(rows.len(), 3);
+    let days: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["released"].as_str().unwrap())
+        .collect();
+    assert_eq!(days.len(), 1, "released together, with one date");
+    assert_eq!(pending_count(&app), 0);
+}
+
+/// P3: a lone report is not held for ever: after `pool.hold_max` scheduled releases it goes.
+#[test]
+fn hold_max_releases_a_lone_report() {
+    let app = spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "1s"),
+        ("JIANFU_POOL_RELEASE_MIN", "3"),
+        ("JIANFU_POOL_HOLD_MAX", "3"),
+    ]);
+    app.add_staff();
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(
+        app.file(card, "只有这一份，等满三个周期后交付。").status,
+        303
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert_eq!(pending_count(&app), 1, "not released at the first release");
+    let rows = app.wait_released(1);
+    assert_eq!(rows[0]["body"], "只有这一份，等满三个周期后交付。");
+}

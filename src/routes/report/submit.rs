@@ -1,6 +1,8 @@
-//! `POST /report`: parse, warn (P7), seal to the desk key (P5), then spend the card and
-//! store the sealed report in one durable transaction (P1). Every answer other than the 303
-//! re-renders the form with every value the reporter entered (SPEC §3.2).
+//! `POST /report`: parse, warn (P7), check the card (P1, P9), seal to the desk key (P5) on
+//! this worker, then hand the sealed report to the writer, which spends the card and stores
+//! the report in one durable transaction (P1) — one hand-off per request (issue #12). Every
+//! answer other than the 303 re-renders the form with every value the reporter entered
+//! (SPEC §3.2).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,6 +10,7 @@ use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
 use super::form::{self, Feedback};
+use crate::card_check::Card;
 use crate::crypto;
 use crate::domain::identifying;
 use crate::domain::{FieldErrors, RawReport};
@@ -63,17 +66,9 @@ pub async fn post(
         )
     };
 
-    if address.is_some_and(|a| state.report_throttle.is_blocked(&a)) {
-        return notice(StatusCode::TOO_MANY_REQUESTS, TOO_MANY);
-    }
     let (card, report) = match raw.parse(crate::store::today(), &state.choices()) {
         Ok(parsed) => parsed,
         Err(errors) => {
-            if errors.get("token").is_some() {
-                if let Some(a) = address {
-                    state.report_throttle.fail(a);
-                }
-            }
             return reply(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Feedback {
@@ -108,29 +103,42 @@ pub async fn post(
         Ok(None) => return notice(StatusCode::SERVICE_UNAVAILABLE, NOT_READY),
         Err(_) => return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE),
     };
-    let hasher = state.card_hasher.clone();
-    // Sealing and hashing run off the async workers.
-    let sealed = web::block(move || {
-        let json = Zeroizing::new(serde_json::to_vec(&report).ok()?);
-        Some((
-            hasher.hash(&card),
-            crypto::seal(&desk, crypto::Purpose::Report, &json, &mut OsRng),
-        ))
-    })
-    .await;
-    let Ok(Some((card_hash, sealed))) = sealed else {
+    // P9: only a refused card counts towards the throttle, and the throttle is asked only
+    // about refused cards, so nothing anyone sent before can stop a valid card.
+    let refused = || {
+        let blocked = address.is_some_and(|a| {
+            let blocked = state.report_throttle.is_blocked(&a);
+            state.report_throttle.fail(a);
+            blocked
+        });
+        if blocked {
+            notice(StatusCode::TOO_MANY_REQUESTS, TOO_MANY)
+        } else {
+            notice(StatusCode::FORBIDDEN, CARD_REFUSED)
+        }
+    };
+    let (batch, card_hash) = match state.card_check.check(&state.db, &card) {
+        Ok(Card::Open { batch, hash }) => (batch, hash),
+        Ok(Card::Refused) => return refused(),
+        Err(e) => {
+            // The cause comes from SQLite, never from the request.
+            tracing::error!(error = %e, "card check failed");
+            return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE);
+        }
+    };
+    // Sealed here, on the worker that parsed the form: a hop to another thread would cost as
+    // much as the seal itself (issue #12).
+    let Ok(json) = serde_json::to_vec(&report).map(Zeroizing::new) else {
         return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE);
     };
-    match state.writer.file(card_hash, sealed).await {
+    let sealed = crypto::seal(&desk, crypto::Purpose::Report, &json, &mut OsRng);
+    drop(json);
+    match state.writer.file(card_hash, batch, sealed).await {
         Ok(Filed::Stored) => HttpResponse::SeeOther()
             .insert_header(("Location", "/thanks"))
             .finish(),
-        Ok(Filed::CardRefused) => {
-            if let Some(a) = address {
-                state.report_throttle.fail(a);
-            }
-            notice(StatusCode::FORBIDDEN, CARD_REFUSED)
-        }
+        // Spent or revoked since the check: another submission of the same card won.
+        Ok(Filed::CardRefused) => refused(),
         Err(_) => notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE),
     }
 }

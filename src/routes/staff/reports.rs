@@ -64,6 +64,7 @@ pub async fn list(
 ) -> Result<HttpResponse, StaffError> {
     let filter = Filter::from_query(&query);
     let snapshot = session_reports(&state, &current).await?;
+    let schedule = schedule_view(&state).await?;
     let page = queue::apply(&snapshot.reports, &filter);
     let choices = state.choices();
     let rows: Vec<View> = page.rows.iter().map(|r| View::new(r, &choices)).collect();
@@ -82,6 +83,7 @@ pub async fn list(
         .extend_pairs(query_without_page)
         .finish();
     let mut ctx = current.context();
+    ctx.insert("schedule", &schedule);
     ctx.insert("reports", &rows);
     ctx.insert("tabs", &tabs);
     ctx.insert("filter", &filter);
@@ -111,6 +113,19 @@ pub async fn list(
         "staff/reports.html",
         &ctx,
     ))
+}
+
+/// P3: the release schedule in force, its last change, and whether the period is short enough
+/// to tie reports to when they were filed.
+async fn schedule_view(state: &AppState) -> Result<serde_json::Value, StaffError> {
+    let last_change = with_db(state, |conn| Ok(audit::last(conn, "schedule.change")?)).await?;
+    let pool = &state.settings.pool;
+    Ok(serde_json::json!({
+        "describe": pool.describe(),
+        "every": crate::configuration::format_duration(pool.release_every),
+        "too_short": pool.period_too_short(),
+        "last_change": last_change,
+    }))
 }
 
 #[derive(Serialize)]
