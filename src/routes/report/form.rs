@@ -45,8 +45,9 @@ fn in_app_browser(req: &HttpRequest) -> bool {
         })
 }
 
-/// The fields in the order the form shows them, with the name the problem list gives each.
-/// The code comes last, as the printed card says (最后填入上面的编码).
+/// The fields in the order the form shows them, with the name the warning gives each. The
+/// code comes last, as the printed card says (最后填入上面的编码). SPEC §3.2's `desk` and
+/// `city_only` belong after `township` when the form gets them.
 const FIELDS: &[(&str, &str)] = &[
     ("category", "事项类别"),
     ("channel", "怎么布置下来的"),
