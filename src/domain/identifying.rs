@@ -26,9 +26,15 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
         .expect("static pattern")
 });
+/// A WeChat id after its usual prefix. The Latin prefixes (vx, wx, wechat) must begin a word
+/// of Latin letters and digits, so that `Newxcourse` or `hwx123abc` is not taken for one;
+/// Chinese text may stand right before them (“加wx：…”). The `regex` crate has no
+/// look-behind, so the character before is matched and the id is capture group 1.
 static WECHAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:微信号?|vx|wx|wechat)\s*[:：是为]?\s*[A-Za-z][A-Za-z0-9_\-]{5,19}")
-        .expect("static pattern")
+    Regex::new(
+        r"(?i)(?:^|[^A-Za-z0-9_])((?:vx|wx|wechat)\s*[:：是为]?\s*[A-Za-z][A-Za-z0-9_\-]{5,19})|(微信号?\s*[:：是为]?\s*[A-Za-z][A-Za-z0-9_\-]{5,19})",
+    )
+    .expect("static pattern")
 });
 static SELF_DESCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:我是|我叫|我系|本人是|本人系|本人在|我在)[^，。,.;；！!？?\n]{0,15}?(?:村|社区|网格|居委会|村委会)[^，。,.;；！!？?\n]{0,8}")
@@ -55,14 +61,22 @@ pub fn scan(field: &'static str, text: &str) -> Vec<Finding> {
             out.push(finding(field, "身份证号码", text, m.start(), m.end()));
         }
     }
-    for (re, kind) in [
-        (&*EMAIL, "电子邮箱"),
-        (&*WECHAT, "微信号"),
-        (&*SELF_DESCRIPTION, "自我介绍（单位、身份）"),
-    ] {
-        for m in re.find_iter(text) {
-            out.push(finding(field, kind, text, m.start(), m.end()));
+    for m in EMAIL.find_iter(text) {
+        out.push(finding(field, "电子邮箱", text, m.start(), m.end()));
+    }
+    for c in WECHAT.captures_iter(text) {
+        if let Some(m) = c.get(1).or_else(|| c.get(2)) {
+            out.push(finding(field, "微信号", text, m.start(), m.end()));
         }
+    }
+    for m in SELF_DESCRIPTION.find_iter(text) {
+        out.push(finding(
+            field,
+            "自我介绍（单位、身份）",
+            text,
+            m.start(),
+            m.end(),
+        ));
     }
     out
 }
@@ -140,6 +154,31 @@ mod tests {
         assert_eq!(kinds("加我微信：zhangsan_88"), vec!["微信号"]);
         assert_eq!(kinds("我是东风村的会计，"), vec!["自我介绍（单位、身份）"]);
         assert!(kinds("镇里要求每个村都交台账。").is_empty());
+    }
+
+    #[test]
+    fn wx_and_vx_count_only_at_the_start_of_a_latin_word() {
+        // Ordinary words and codes that merely contain the letters.
+        for t in [
+            "报名 Newxcourse 课程",
+            "平台 Newxcourse123 上课",
+            "编号 hwx123abc 的表",
+            "DVXabcdefg",
+            "mywechat_account",
+        ] {
+            assert!(kinds(t).is_empty(), "{t}: {:?}", kinds(t));
+        }
+        // Real ids: at the start, after Chinese text, after a space or punctuation.
+        for (t, id) in [
+            ("wx:zhangsan88", "wx:zhangsan88"),
+            ("加wx：zhang_san88", "wx：zhang_san88"),
+            ("有事 vx zhangsan88 联系", "vx zhangsan88"),
+            ("（WX:Zhangsan88）", "WX:Zhangsan88"),
+            ("wechat是lisi_2024", "wechat是lisi_2024"),
+        ] {
+            let found: Vec<String> = scan("body", t).into_iter().map(|f| f.found).collect();
+            assert_eq!(found, vec![id.to_string()], "{t}");
+        }
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The reporter and the desk in a real headless Chromium (Debian's `chromium`, driven by
 //! playwright-core from `tests/browser/`): a report filed at a 390×844 phone viewport with
 //! JavaScript off inside WeChat's user agent, the P7 warning flow, and the investigator
-//! reading both — markup in a report stays text. Screenshots go to `target/screenshots/`.
+//! reading both — markup in a report stays text. Then the phones of SPEC §4 and issue 13:
+//! every reporter page at 360×640 with text at 200%, a shared phone's Back and Forward after
+//! a filing, and axe-core on every reporter and staff page. Screenshots go to
+//! `target/screenshots/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,14 +20,15 @@ fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
-/// Installs the pinned driver if needed; Chromium itself must come from apt.
+/// Installs the pinned driver and axe-core if needed; Chromium itself must come from apt.
 fn ensure_driver() {
     assert!(
         Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
         "the browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk \
          (.ci/run does this)"
     );
-    if !browser_dir().join("node_modules/playwright-core").exists() {
+    let modules = browser_dir().join("node_modules");
+    if !modules.join("playwright-core").exists() || !modules.join("axe-core").exists() {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(browser_dir())
@@ -36,12 +40,16 @@ fn ensure_driver() {
 }
 
 fn run_flow(app: &TestApp, flow: &str, card: &str) -> String {
+    run_flow_with(app, flow, &[("CARD_CODE", card)])
+}
+
+fn run_flow_with(app: &TestApp, flow: &str, extra: &[(&str, &str)]) -> String {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     let out = Command::new("node")
         .arg(browser_dir().join("flows.mjs"))
         .arg(flow)
+        .envs(extra.iter().copied())
         .env("BASE_URL", &app.url)
-        .env("CARD_CODE", card)
         .env("REPORT_BODY", REPORT_BODY)
         .env("MARKUP_BODY", MARKUP_BODY)
         .env("INVESTIGATOR_USER", INVESTIGATOR)
@@ -119,4 +127,76 @@ fn an_admin_issues_a_batch_in_chromium_and_a_printed_code_files() {
         app.file(codes[5], "用控制台发放并打印的凭证提交。").status,
         303
     );
+}
+
+/// A released report in a case whose outcome is published, so the public board and the
+/// desk's report, case and statistics pages have something to show.
+fn publish_a_case(app: &TestApp, card: &str) {
+    assert_eq!(app.file(card, REPORT_BODY).status, 303);
+    let rows = app.wait_released(1);
+    let id = rows[0]["id"].as_str().unwrap().to_string();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let steps: [(String, Vec<(&str, &str)>); 3] = [
+        (
+            format!("/staff/reports/{id}"),
+            vec![("new_case", "镇里要求每天上报巡查照片")],
+        ),
+        (
+            "/staff/cases/1".to_string(),
+            vec![
+                ("title", "镇里要求每天上报巡查照片"),
+                ("department", "城关镇"),
+                ("listed", "off"),
+                ("outcome", "stopped"),
+                ("month", "2026-10"),
+            ],
+        ),
+        (
+            "/staff/cases/1/publish".to_string(),
+            vec![(
+                "public_text",
+                "城关镇要求各村每天在工作群上报巡查照片的做法已叫停，改为每月汇总一次。",
+            )],
+        ),
+    ];
+    for (path, fields) in &steps {
+        assert_eq!(desk.post_csrf(path, fields).status, 303, "{path}");
+    }
+}
+
+/// SPEC §4 and issue 13: every reporter page (entry, the 422 page, the calm answer to a code
+/// alone, the P7 warning, 403, thanks, the public board, 404) at 360×640 with text at 200%
+/// and JavaScript off: nothing cut off or wider than the screen, the whole card code, every
+/// tap target at least 44 px, borders and focus ring at 3:1; the form pages also at 390×844,
+/// 100% and 150%, and at 200% page zoom. Then axe-core finds no WCAG 2.1 AA violation on any
+/// reporter page or any staff page.
+#[test]
+fn every_reporter_page_fits_a_phone_at_200_percent_text_and_axe_finds_nothing() {
+    ensure_driver();
+    let app = spawn_app();
+    app.add_staff();
+    let cards = app.issue_cards(2);
+    // cards[0] files (and so answers 403 afterwards); cards[1] stays unused for the 422s.
+    publish_a_case(&app, &cards[0]);
+    let codes = cards.join(",");
+    run_flow_with(&app, "phones", &[("CARD_CODES", &codes)]);
+    run_flow_with(&app, "axe", &[("CARD_CODES", &codes)]);
+}
+
+/// A shared phone (issue 13): Back and Forward after a filing show nothing of the report,
+/// with Chromium's back/forward cache on as in a real browser, JavaScript off and on, after a
+/// straight filing and after error → fix → filing; Enter in a one-line field sends nothing.
+#[test]
+fn back_after_a_filing_shows_nothing_of_the_report_on_a_shared_phone() {
+    ensure_driver();
+    let app = spawn_app();
+    app.add_staff();
+    let cards = app.issue_cards(4);
+    run_flow_with(&app, "history", &[("CARD_CODES", &cards.join(","))]);
+    // Four filings stored (two per mode), nothing of them in the server's output (P4).
+    assert_eq!(app.wait_released(4).len(), 4);
+    let output = app.output();
+    for needle in ["子丑寅卯", "辰巳午未", &cards[0]] {
+        assert!(!output.contains(needle), "`{needle}` in the server output");
+    }
 }
