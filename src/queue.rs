@@ -28,7 +28,7 @@ pub enum Tab {
 impl Tab {
     pub const ALL: [Tab; 4] = [Tab::New, Tab::Open, Tab::Closed, Tab::All];
 
-    fn parse(s: &str) -> Option<Tab> {
+    pub fn parse(s: &str) -> Option<Tab> {
         Tab::ALL.into_iter().find(|t| t.code() == s)
     }
 
@@ -60,7 +60,8 @@ impl Tab {
     }
 }
 
-/// The filters of one queue request.
+/// The filters of a session's queue. P8: they are set by a POST and kept in the session, so
+/// nothing typed from a report (a department, a search) is ever in a URL or a proxy's log.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Filter {
     pub tab: Tab,
@@ -71,24 +72,63 @@ pub struct Filter {
     pub month: String,
     pub listed: Option<Listed>,
     pub status: Option<ReportStatus>,
+    /// The case the reports were grouped into, by id.
+    pub case_id: Option<i64>,
+    /// The investigator who handles them, by staff id.
+    pub assignee: Option<i64>,
     pub q: String,
     pub page: usize,
 }
 
+/// The longest filter or search text kept (characters).
+const TEXT_MAX: usize = 100;
+
 impl Filter {
-    pub fn from_query(q: &HashMap<String, String>) -> Filter {
+    /// The filters of a posted filter form (the tab and page come from the URL).
+    pub fn from_form(q: &HashMap<String, String>) -> Filter {
         let get = |k: &str| q.get(k).map(|v| v.trim()).unwrap_or("");
+        let text = |k: &str| get(k).chars().take(TEXT_MAX).collect::<String>();
         Filter {
-            tab: Tab::parse(get("tab")).unwrap_or_default(),
+            tab: Tab::default(),
             category: Category::parse(get("category")),
             channel: Channel::parse(get("channel")),
-            department: get("department").to_string(),
-            township: get("township").to_string(),
-            month: get("month").to_string(),
+            department: text("department"),
+            township: text("township"),
+            month: text("month"),
             listed: Listed::parse(get("listed")),
             status: ReportStatus::parse(get("status")),
-            q: get("q").to_string(),
-            page: get("page").parse().unwrap_or(1).max(1),
+            case_id: get("case_id").parse().ok(),
+            assignee: get("assignee").parse().ok(),
+            q: text("q"),
+            page: 1,
+        }
+    }
+
+    /// The names of the filters that are set, never their values (P8: what the audit log
+    /// records of a filter).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        [
+            ("category", self.category.is_some()),
+            ("channel", self.channel.is_some()),
+            ("department", !self.department.is_empty()),
+            ("township", !self.township.is_empty()),
+            ("month", !self.month.is_empty()),
+            ("listed", self.listed.is_some()),
+            ("status", self.status.is_some()),
+            ("case", self.case_id.is_some()),
+            ("assignee", self.assignee.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
+    /// The tab and page of a queue URL, on these filters.
+    pub fn at(&self, tab: Option<&str>, page: Option<&str>) -> Filter {
+        Filter {
+            tab: tab.and_then(Tab::parse).unwrap_or(self.tab),
+            page: page.and_then(|p| p.parse().ok()).unwrap_or(1).max(1),
+            ..self.clone()
         }
     }
 
@@ -101,6 +141,8 @@ impl Filter {
             && (self.month.is_empty() || r.occurred.to_string() == self.month)
             && self.listed.is_none_or(|l| r.listed == l)
             && self.status.is_none_or(|s| r.status == s)
+            && self.case_id.is_none_or(|c| r.case_id == Some(c))
+            && self.assignee.is_none_or(|a| r.assignee == Some(a))
             && (self.q.is_empty()
                 || r.body.contains(&self.q)
                 || r.department.contains(&self.q)
@@ -216,9 +258,12 @@ pub struct Refreshed {
 pub fn refresh(
     conn: &Connection,
     key: &SecretKey,
+    desk_id: i64,
     old: Option<&Snapshot>,
     generation: u64,
 ) -> Result<Refreshed, DeskError> {
+    // A session unlocked before a rotation holds a key that opens nothing any more.
+    desk::is_current(conn, desk_id, key)?;
     let known: HashMap<i64, &Arc<OpenedReport>> = old
         .map(|s| {
             s.reports
@@ -227,7 +272,7 @@ pub fn refresh(
                 .collect()
         })
         .unwrap_or_default();
-    let fields = reports::desk_fields(conn)?;
+    let fields = reports::desk_fields(conn, desk_id)?;
     let missing: Vec<i64> = fields
         .iter()
         .map(|f| f.id)

@@ -11,7 +11,6 @@ use crate::authentication::SessionStore;
 use crate::card_check::CardCheck;
 use crate::configuration::Settings;
 use crate::crypto::{CardHasher, PublicKey};
-use crate::desk;
 use crate::reference::Choices;
 use crate::store::writer::Writer;
 use crate::store::{Db, StoreError};
@@ -32,7 +31,9 @@ pub struct AppState {
     /// Refused card attempts per keyed network hash, in memory for ten minutes (P4, P9).
     pub report_throttle: Throttle<[u8; 16]>,
     pub address_hasher: AddressHasher,
-    desk_public: RwLock<Option<PublicKey>>,
+    /// The desks' public keys, by desk id, read from the database when first needed and again
+    /// after a rotation (the writer refuses copies sealed to a key a desk no longer has).
+    desk_keys: RwLock<Option<Arc<std::collections::HashMap<i64, PublicKey>>>>,
     choices: RwLock<Arc<Choices>>,
     /// Bumped whenever released reports change (a release, retention, a triage change), so
     /// sessions know to refresh what they decrypted.
@@ -61,20 +62,36 @@ impl AppState {
             login_throttle: Throttle::new(5, Duration::from_secs(15 * 60)),
             report_throttle: Throttle::new(report_attempts, Duration::from_secs(10 * 60)),
             address_hasher: AddressHasher::default(),
-            desk_public: RwLock::new(None),
+            desk_keys: RwLock::new(None),
             choices: RwLock::new(Arc::new(choices)),
             desk_generation: Arc::default(),
         }
     }
 
-    /// The desk public key, read from the database until it exists, then cached.
-    pub fn desk_public_key(&self) -> Result<Option<PublicKey>, StoreError> {
-        if let Some(k) = *self.desk_public.read().unwrap_or_else(|e| e.into_inner()) {
-            return Ok(Some(k));
+    /// Every desk's public key that exists, by desk id.
+    pub fn desk_keys(&self) -> Result<Arc<std::collections::HashMap<i64, PublicKey>>, StoreError> {
+        if let Some(keys) = self
+            .desk_keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Ok(keys.clone());
         }
-        let key = desk::public_key(&self.db.connect()?)?;
-        *self.desk_public.write().unwrap_or_else(|e| e.into_inner()) = key;
-        Ok(key)
+        let keys: std::collections::HashMap<i64, PublicKey> =
+            crate::store::desks::list(&self.db.connect()?)?
+                .into_iter()
+                .filter_map(|d| Some((d.id, d.public_key?)))
+                .collect();
+        let keys = Arc::new(keys);
+        // A desk without a key yet is looked up again next time.
+        *self.desk_keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+        Ok(keys)
+    }
+
+    /// Forgets the cached desk keys: a desk was added, created its key or rotated it.
+    pub fn desk_keys_changed(&self) {
+        *self.desk_keys.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{Category, Channel, Listed};
 use crate::queue::Snapshot;
-use crate::store::cases::{self, Case};
+use crate::store::cases::{self, StoredCase};
 
 /// One labelled count, with its bar length as a share of the table's largest.
 #[derive(Debug, Serialize)]
@@ -67,7 +67,7 @@ fn ranked(m: BTreeMap<String, usize>, limit: usize) -> Vec<(String, usize)> {
     v
 }
 
-pub fn compute(snapshot: &Snapshot, all_cases: &[Case]) -> (Summary, Vec<Table>) {
+pub fn compute(snapshot: &Snapshot, all_cases: &[StoredCase]) -> (Summary, Vec<Table>) {
     let reports = &snapshot.reports;
     let labels = &snapshot.labels;
     // One pass over the reports that reads no string of theirs: department, township and

@@ -21,10 +21,14 @@ pub struct Session {
     pub staff_id: i64,
     pub username: String,
     pub role: Role,
+    /// An investigator's desk (P11).
+    pub desk_id: Option<i64>,
     pub csrf: String,
     pub desk: Option<SecretKey>,
     /// The reports this session has decrypted; dropped with the session (P5).
     pub reports: Mutex<Option<Arc<crate::queue::Snapshot>>>,
+    /// The queue's filters and search (P8: never in a URL), dropped with the session.
+    pub filter: Mutex<crate::queue::Filter>,
     /// Set at login when a second factor is required and the account has none yet: every
     /// page but the set-up page sends the user there.
     pub second_factor_due: std::sync::atomic::AtomicBool,
@@ -70,6 +74,7 @@ impl SessionStore {
         staff_id: i64,
         username: String,
         role: Role,
+        desk_id: Option<i64>,
         desk: Option<SecretKey>,
     ) -> String {
         let token = random_token();
@@ -78,9 +83,11 @@ impl SessionStore {
             staff_id,
             username,
             role,
+            desk_id,
             csrf: random_token(),
             desk,
             reports: Mutex::new(None),
+            filter: Mutex::default(),
             second_factor_due: Default::default(),
             pending_totp: Mutex::new(None),
             created: now,
@@ -107,6 +114,12 @@ impl SessionStore {
     /// Ends every session of one account (disabled, or its password reset).
     pub fn end_all_for(&self, staff_id: i64) {
         self.lock().retain(|_, s| s.staff_id != staff_id);
+    }
+
+    /// Ends every session of a desk's investigators (its key was rotated: each held the old
+    /// key, dropped and so zeroized here).
+    pub fn end_all_of_desk(&self, desk_id: i64) {
+        self.lock().retain(|_, s| s.desk_id != Some(desk_id));
     }
 }
 

@@ -44,7 +44,8 @@ pub fn seed(dir: &Path, config: Option<&Path>, reports: u32) -> Result<(), CliEr
         ));
     }
     let mut conn = data.db.connect()?;
-    let desk = crate::desk::public_key(&conn)?
+    let desk_id = crate::store::desks::CITY_ID;
+    let desk = crate::desk::public_key(&conn, desk_id)?
         .ok_or_else(|| CliError::Usage("create the first investigator before seeding".into()))?;
     let today = crate::store::today();
     let started = std::time::Instant::now();
@@ -69,12 +70,13 @@ pub fn seed(dir: &Path, config: Option<&Path>, reports: u32) -> Result<(), CliEr
         let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
         {
             let mut insert = tx
-                .prepare("INSERT OR IGNORE INTO reports (id, released_on, status, sealed) VALUES (?1, ?2, 'new', ?3)")
+                .prepare("INSERT OR IGNORE INTO reports (id, desk_id, released_on, status, sealed) VALUES (?1, ?2, ?3, 'new', ?4)")
                 .map_err(crate::store::StoreError::from)?;
             for (blob, released) in &sealed {
                 while insert
                     .execute(rusqlite::params![
                         OsRng.gen_range(10_000_000i64..100_000_000),
+                        desk_id,
                         released,
                         blob
                     ])

@@ -2,11 +2,13 @@
 //! errors become one line on stderr and a non-zero exit, never a panic trace.
 
 mod backup;
+mod desk;
 mod dev;
 mod password_input;
 mod poster;
 mod reports;
 mod serve;
+mod sign_in;
 mod tokens;
 mod user;
 
@@ -73,6 +75,9 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The investigation desks (the city's and the districts') and their keys.
+    #[command(subcommand)]
+    Desk(DeskCommand),
     /// DEVELOPMENT ONLY: tools for measuring the service (refused outside a dev run).
     #[command(subcommand)]
     Dev(DevCommand),
@@ -88,8 +93,37 @@ pub enum DevCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DeskCommand {
+    /// Add a district desk (the city desk `city` exists from `init`).
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// The desks, their codes, names and key fingerprints.
+    List,
+    /// A desk public key's fingerprint, as the desk and the console show it.
+    Fingerprint {
+        #[arg(long, default_value = "city")]
+        desk: String,
+    },
+    /// Rotate investigator V's desk key: everything sealed again, grants renewed, a new
+    /// recovery code printed once.
+    Rotate {
+        #[arg(long, value_name = "V")]
+        username: String,
+        /// Read the password from the first line of stdin (and the second-factor code, if the
+        /// account has one, from the second).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a staff account.
+    /// Add a staff account with a password you know (scripts and tests: production staff
+    /// enrol through `user invite`).
     Add {
         #[arg(long)]
         username: String,
@@ -101,6 +135,20 @@ pub enum UserCommand {
         /// An existing investigator who grants the desk key to the new investigator.
         #[arg(long, value_name = "V")]
         grant_from: Option<String>,
+        /// An investigator's desk.
+        #[arg(long, value_name = "CODE", default_value = "city")]
+        desk: String,
+    },
+    /// Make an account without a password and print a one-time enrolment URL (valid 72 hours)
+    /// at which its holder sets their own.
+    Invite {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// An investigator's desk.
+        #[arg(long, value_name = "CODE", default_value = "city")]
+        desk: String,
     },
     /// Grant the desk key to an investigator with the printed recovery code (when no
     /// investigator who holds it can sign in).
@@ -110,6 +158,12 @@ pub enum UserCommand {
         /// Read the recovery code from the first line of stdin.
         #[arg(long)]
         code_stdin: bool,
+    },
+    /// Issue a new enrolment link for an account (a forgotten password): its password, own key
+    /// and grant are destroyed.
+    Reset {
+        #[arg(long)]
+        username: String,
     },
     /// Clear an account's second factor (a lost phone, when no other admin can clear it in
     /// the console); it can set up a new one after signing in with its password.
@@ -157,6 +211,8 @@ pub enum ReportsCommand {
     Export {
         #[arg(long)]
         username: String,
+        /// Read the password from the first line of stdin (and the second-factor code, if the
+        /// account has one, from the second).
         #[arg(long)]
         password_stdin: bool,
         #[arg(long, value_enum, default_value = "jsonl")]
@@ -213,14 +269,29 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             role,
             password_stdin,
             grant_from,
+            desk,
         }) => user::add(
             dir,
             config,
             &username,
             role,
+            &desk,
             password_stdin,
             grant_from.as_deref(),
         ),
+        Command::User(UserCommand::Invite {
+            username,
+            role,
+            desk,
+        }) => user::invite(dir, config, &username, role, &desk),
+        Command::User(UserCommand::Reset { username }) => user::reset(dir, config, &username),
+        Command::Desk(DeskCommand::Add { code, name }) => desk::add(dir, config, &code, &name),
+        Command::Desk(DeskCommand::List) => desk::list(dir, config),
+        Command::Desk(DeskCommand::Fingerprint { desk }) => desk::fingerprint(dir, config, &desk),
+        Command::Desk(DeskCommand::Rotate {
+            username,
+            password_stdin,
+        }) => desk::rotate(dir, config, &username, password_stdin),
         Command::User(UserCommand::Recover {
             username,
             code_stdin,

@@ -3,11 +3,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{password_input, CliError, ExportFormat};
+use super::{sign_in, CliError, ExportFormat};
 use crate::crypto::desk_box::BoxKey;
 use crate::csv;
 use crate::desk;
-use crate::store::staff::{self, Role};
 use crate::store::{audit, reports};
 
 pub fn export(
@@ -18,20 +17,14 @@ pub fn export(
     format: ExportFormat,
 ) -> Result<(), CliError> {
     let (_, data) = super::open(dir, config)?;
-    let password = password_input::read(password_stdin, &[("password", false)])?;
     let conn = data.db.connect()?;
-    let account = staff::find(&conn, username)?
-        .filter(|a| a.role == Role::Investigator && !a.disabled)
-        .ok_or_else(|| CliError::Usage(format!("`{username}` is not an active investigator")))?;
-    if !crate::authentication::password::verify(&password[0], Some(&account.password_hash)) {
-        audit::record(&conn, &format!("login:{username}"), "export.refused", "")?;
-        return Err(CliError::Usage("wrong password".into()));
-    }
-    let key = desk::unlock(&conn, account.id, &password[0])?.ok_or(desk::DeskError::NotGranted)?;
-    let stored = reports::all(&conn)?;
+    let signed_in = sign_in::investigator(&conn, &data, username, password_stdin, "export")?;
+    let (key, desk_id) = (signed_in.key.clone(), signed_in.desk_id);
+    // P11: only what was sealed to this investigator's desk.
+    let stored = reports::of_desk(&conn, desk_id)?;
     audit::record(
         &conn,
-        &format!("staff:{}", account.id),
+        &format!("staff:{}", signed_in.account.id),
         "reports.export",
         &format!("count:{}", stored.len()),
     )?;

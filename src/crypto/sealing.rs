@@ -25,6 +25,9 @@ pub enum Purpose {
     Grant,
     /// An investigator's note on a report, sealed to the desk key.
     Note,
+    /// What investigators write about a task (a case's title, department, …), sealed to the
+    /// desk key.
+    Case,
     /// A report sealed again at its release (P2): the outer layer over the box it was filed
     /// in, under a fresh ephemeral key, so no byte of the pending ciphertext is released.
     Release,
@@ -37,6 +40,7 @@ impl Purpose {
             Purpose::Grant => b"jianfu desk grant v1",
             Purpose::Note => b"jianfu desk note v1",
             Purpose::Release => b"jianfu report release v1",
+            Purpose::Case => b"jianfu desk case v1",
         }
     }
 }

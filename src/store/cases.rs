@@ -1,7 +1,7 @@
 //! Cases (事项): one task that several reports are about, with what became of it. Published
 //! cases are the public board (P6) — written by investigators, never the reporters' words.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use super::StoreError;
@@ -10,7 +10,7 @@ use super::StoreError;
 pub const LISTED: &[(&str, &str)] = &[("off", "清单外"), ("on", "清单内"), ("unknown", "待核实")];
 /// What became of the task.
 pub const OUTCOMES: &[(&str, &str)] = &[
-    ("open", "核查中"),
+    ("open", "尚无结论"),
     ("stopped", "叫停"),
     ("adjusted", "调整"),
     ("upheld", "属实未调整"),
@@ -25,102 +25,151 @@ pub fn label(table: &[(&str, &'static str)], code: &str) -> &'static str {
         .unwrap_or("")
 }
 
+/// A case as stored: its fields sealed to the desk key (P5), its outcome and public side plain.
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct Case {
+pub struct StoredCase {
     pub id: i64,
-    pub title: String,
-    pub department: String,
-    pub listed: String,
-    pub screening_code: String,
+    pub desk_id: i64,
+    #[serde(skip)]
+    pub sealed: Vec<u8>,
     pub outcome: String,
-    pub month: String,
+    /// The month (`YYYY-MM`) the outcome was recorded: what the public board counts by.
+    pub decided_in: Option<String>,
+    pub public_department: String,
+    pub public_month: String,
     pub public_text: String,
     pub published_on: Option<String>,
+    /// Reports grouped into it.
     pub reports: i64,
 }
 
-const SELECT: &str = "SELECT c.id, c.title, c.department, c.listed, c.screening_code, c.outcome,
-    c.month, c.public_text, c.published_on,
+const SELECT: &str = "SELECT c.id, c.desk_id, c.sealed, c.outcome, c.decided_in,
+    c.public_department, c.public_month, c.public_text, c.published_on,
     (SELECT COUNT(*) FROM reports r WHERE r.case_id = c.id)
     FROM cases c";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Case> {
-    Ok(Case {
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCase> {
+    Ok(StoredCase {
         id: r.get(0)?,
-        title: r.get(1)?,
-        department: r.get(2)?,
-        listed: r.get(3)?,
-        screening_code: r.get(4)?,
-        outcome: r.get(5)?,
-        month: r.get(6)?,
+        desk_id: r.get(1)?,
+        sealed: r.get(2)?,
+        outcome: r.get(3)?,
+        decided_in: r.get(4)?,
+        public_department: r.get(5)?,
+        public_month: r.get(6)?,
         public_text: r.get(7)?,
         published_on: r.get(8)?,
         reports: r.get(9)?,
     })
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<Case>, StoreError> {
-    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY c.id DESC"))?;
-    let rows = stmt.query_map([], from_row)?;
+fn query(
+    conn: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<StoredCase>, StoreError> {
+    let mut stmt = conn.prepare(&format!("{SELECT} {filter}"))?;
+    let rows = stmt.query_map(p, from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn published(conn: &Connection) -> Result<Vec<Case>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE c.published_on IS NOT NULL ORDER BY c.published_on DESC, c.id DESC"
-    ))?;
-    let rows = stmt.query_map([], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// The cases of the given desks, newest first.
+pub fn of_desks(conn: &Connection, desk_ids: &[i64]) -> Result<Vec<StoredCase>, StoreError> {
+    let all = query(conn, "ORDER BY c.id DESC", [])?;
+    Ok(all
+        .into_iter()
+        .filter(|c| desk_ids.contains(&c.desk_id))
+        .collect())
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Case, StoreError> {
-    conn.query_row(&format!("{SELECT} WHERE c.id = ?1"), [id], from_row)
-        .optional()?
+/// Every published case, newest publication first (the public board).
+pub fn published(conn: &Connection) -> Result<Vec<StoredCase>, StoreError> {
+    query(
+        conn,
+        "WHERE c.published_on IS NOT NULL ORDER BY c.published_on DESC, c.id DESC",
+        [],
+    )
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<StoredCase, StoreError> {
+    query(conn, "WHERE c.id = ?1", [id])?
+        .pop()
         .ok_or(StoreError::NotFound)
 }
 
-/// Creates a case or updates its fields (not its publication).
-pub fn save(conn: &Connection, case: &Case) -> Result<i64, StoreError> {
-    if case.id == 0 {
-        conn.execute(
-            "INSERT INTO cases (title, department, listed, screening_code, outcome, month)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                case.title,
-                case.department,
-                case.listed,
-                case.screening_code,
-                case.outcome,
-                case.month
-            ],
-        )?;
-        return Ok(conn.last_insert_rowid());
-    }
+/// Creates a case of desk `desk_id` with its sealed fields; returns its id.
+pub fn create(
+    conn: &Connection,
+    desk_id: i64,
+    sealed: &[u8],
+    outcome: &str,
+) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO cases (desk_id, sealed, outcome, decided_in) VALUES (?1, ?2, ?3, ?4)",
+        params![desk_id, sealed, outcome, decided_in(outcome)],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The month an outcome is recorded in, for the public board: none while the case is open.
+fn decided_in(outcome: &str) -> Option<String> {
+    (outcome != "open").then(|| super::today().format("%Y-%m").to_string())
+}
+
+/// Updates a case's sealed fields and outcome (not its publication). The month of the
+/// decision moves only when the outcome changes.
+pub fn update(conn: &Connection, id: i64, sealed: &[u8], outcome: &str) -> Result<(), StoreError> {
     let n = conn.execute(
-        "UPDATE cases SET title = ?1, department = ?2, listed = ?3, screening_code = ?4,
-           outcome = ?5, month = ?6 WHERE id = ?7",
-        params![
-            case.title,
-            case.department,
-            case.listed,
-            case.screening_code,
-            case.outcome,
-            case.month,
-            case.id
-        ],
+        "UPDATE cases SET sealed = ?1,
+           decided_in = CASE WHEN outcome = ?2 THEN decided_in ELSE ?3 END, outcome = ?2
+         WHERE id = ?4",
+        params![sealed, outcome, decided_in(outcome), id],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    Ok(case.id)
+    Ok(())
 }
 
-/// Publishes a case on the public board with a text written for the public, or withdraws it.
-pub fn publish(conn: &Connection, id: i64, public_text: Option<&str>) -> Result<(), StoreError> {
-    let n = match public_text {
-        Some(text) => conn.execute(
-            "UPDATE cases SET public_text = ?1, published_on = ?2 WHERE id = ?3",
-            params![text, super::today().to_string(), id],
+/// Every case's sealed fields of one desk (for a key rotation).
+pub fn sealed_of_desk(conn: &Connection, desk_id: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id, sealed FROM cases WHERE desk_id = ?1")?;
+    let rows = stmt.query_map([desk_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn replace_sealed(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE cases SET sealed = ?2 WHERE id = ?1",
+        params![id, sealed],
+    )?;
+    Ok(())
+}
+
+/// What a published case shows the public (P6): written for the public by an investigator.
+pub struct Publication<'a> {
+    pub department: &'a str,
+    pub month: &'a str,
+    pub text: &'a str,
+}
+
+/// Publishes a case on the public board, or withdraws it (`None`).
+pub fn publish(
+    conn: &Connection,
+    id: i64,
+    publication: Option<Publication<'_>>,
+) -> Result<(), StoreError> {
+    let n = match publication {
+        Some(p) => conn.execute(
+            "UPDATE cases SET public_department = ?1, public_month = ?2, public_text = ?3,
+               published_on = ?4 WHERE id = ?5",
+            params![
+                p.department,
+                p.month,
+                p.text,
+                super::today().to_string(),
+                id
+            ],
         )?,
         None => conn.execute("UPDATE cases SET published_on = NULL WHERE id = ?1", [id])?,
     };

@@ -6,8 +6,10 @@
 pub mod audit;
 pub mod cards;
 pub mod cases;
+pub mod desks;
 pub mod file_times;
 pub mod meta;
+pub mod pending;
 pub mod reader;
 pub mod reference;
 pub mod reports;

@@ -19,6 +19,8 @@ pub enum Boxed {
 #[derive(Debug, Clone)]
 pub struct StoredReport {
     pub id: i64,
+    /// The desk this copy was sealed to (P11).
+    pub desk_id: i64,
     pub released_on: String,
     pub status: ReportStatus,
     pub sealed: Vec<u8>,
@@ -27,7 +29,7 @@ pub struct StoredReport {
     pub case_id: Option<i64>,
 }
 
-const COLUMNS: &str = "id, released_on, status, sealed, assignee, case_id, boxed";
+const COLUMNS: &str = "id, released_on, status, sealed, assignee, case_id, boxed, desk_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredReport> {
     let status: String = r.get(2)?;
@@ -43,16 +45,49 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredReport> {
         } else {
             Boxed::Public
         },
+        desk_id: r.get(7)?,
     })
 }
 
-/// Every released report, newest release first.
-pub fn all(conn: &Connection) -> Result<Vec<StoredReport>, StoreError> {
+/// Every report released to one desk, newest release first.
+pub fn of_desk(conn: &Connection, desk_id: i64) -> Result<Vec<StoredReport>, StoreError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM reports ORDER BY released_on DESC, id"
+        "SELECT {COLUMNS} FROM reports WHERE desk_id = ?1 ORDER BY released_on DESC, id"
     ))?;
-    let rows = stmt.query_map([], from_row)?;
+    let rows = stmt.query_map([desk_id], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The ids of every report released to one desk.
+pub fn ids_of_desk(conn: &Connection, desk_id: i64) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id FROM reports WHERE desk_id = ?1")?;
+    let rows = stmt.query_map([desk_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Stores a report boxed under a (new) desk key in place of its sealed form.
+pub fn replace_sealed(conn: &Connection, id: i64, boxed: &[u8]) -> Result<(), StoreError> {
+    changed(conn.execute(
+        "UPDATE reports SET sealed = ?2, boxed = 'desk' WHERE id = ?1",
+        rusqlite::params![id, boxed],
+    )?)
+}
+
+/// Every note on the reports of one desk: its id and sealed text.
+pub fn notes_of_desk(conn: &Connection, desk_id: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT n.id, n.sealed FROM notes n JOIN reports r ON r.id = n.report_id
+         WHERE r.desk_id = ?1",
+    )?;
+    let rows = stmt.query_map([desk_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn replace_note(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(), StoreError> {
+    changed(conn.execute(
+        "UPDATE notes SET sealed = ?2 WHERE id = ?1",
+        rusqlite::params![id, sealed],
+    )?)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<StoredReport, StoreError> {
@@ -165,12 +200,13 @@ pub struct DeskFields {
     pub case_id: Option<i64>,
 }
 
-/// Every released report's desk fields, in queue order.
-pub fn desk_fields(conn: &Connection) -> Result<Vec<DeskFields>, StoreError> {
+/// The desk fields of every report released to one desk, in queue order.
+pub fn desk_fields(conn: &Connection, desk_id: i64) -> Result<Vec<DeskFields>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, status, assignee, case_id FROM reports ORDER BY released_on DESC, id",
+        "SELECT id, status, assignee, case_id FROM reports WHERE desk_id = ?1
+         ORDER BY released_on DESC, id",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([desk_id], |r| {
         let status: String = r.get(1)?;
         Ok(DeskFields {
             id: r.get(0)?,
@@ -232,7 +268,8 @@ mod tests {
         super::super::schema::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
         for id in 1..=3000i64 {
             conn.execute(
-                "INSERT INTO reports (id, released_on, sealed) VALUES (?1, '2026-11-24', x'00')",
+                "INSERT INTO reports (id, desk_id, released_on, sealed)
+                 VALUES (?1, 1, '2026-11-24', x'00')",
                 [id],
             )
             .unwrap();

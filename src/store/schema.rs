@@ -13,9 +13,20 @@ use super::StoreError;
 const FORMAT_BASE: i64 = 100;
 
 const MIGRATIONS: &[&str] = &[r#"
--- Small facts: the desk public key, the setup-link hash, the schedule in force, and how many
--- scheduled releases the pending pool has waited (P3; one number, never a filing time).
+-- Small facts: the setup-link hash, the schedule in force, and how many scheduled releases
+-- the pending pool has waited (P3; one number, never a filing time).
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+
+-- P11: the investigation desks: the city's (code 'city', from the start) and one per district.
+-- P5: each has its own X25519 key pair; `public_key` is what reports are sealed to, NULL until
+-- the desk's first investigator enrols and creates it.
+CREATE TABLE desks (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    public_key BLOB
+);
+INSERT INTO desks (id, code, name) VALUES (1, 'city', '市委社会工作部');
 
 -- Card batches: the distribution side. Dates only, no per-card use. P1: `salt` and the key
 -- file derive the batch's card-hash key; revoking or expiring a batch stops its key working.
@@ -37,7 +48,11 @@ CREATE TABLE cards (hash BLOB PRIMARY KEY) WITHOUT ROWID;
 -- P2/P3: the pending pool. A random rowid (key order is not filing order; a 2 KiB sealed box
 -- stays inside its row, no overflow chain) and the sealed report; nothing else. Emptied at
 -- each release, when every report is sealed again.
-CREATE TABLE pending (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE pending (
+    id INTEGER PRIMARY KEY,
+    desk_id INTEGER NOT NULL REFERENCES desks(id),
+    sealed BLOB NOT NULL
+);
 
 -- P2/P3: released reports, inserted in random order with random ids; the release day is
 -- their only date. P5: the content is sealed to the desk key (`boxed` = 'public': sealed
@@ -45,6 +60,7 @@ CREATE TABLE pending (id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
 -- opened it, under a key derived from the desk private key, src/crypto/desk_box.rs).
 CREATE TABLE reports (
     id INTEGER PRIMARY KEY,
+    desk_id INTEGER NOT NULL REFERENCES desks(id),
     released_on TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'new',
     sealed BLOB NOT NULL,
@@ -53,12 +69,15 @@ CREATE TABLE reports (
     boxed TEXT NOT NULL DEFAULT 'public' CHECK (boxed IN ('public', 'desk'))
 );
 
--- P8: staff accounts, Argon2id password hashes.
+-- P8: staff accounts, Argon2id password hashes. P5: an account made in the console has no
+-- password until its holder enrols through a one-time link; an investigator belongs to one
+-- desk.
 CREATE TABLE staff (
     id INTEGER PRIMARY KEY,
     username TEXT NOT NULL UNIQUE,
     role TEXT NOT NULL CHECK (role IN ('admin', 'investigator')),
-    password_hash TEXT NOT NULL,
+    desk_id INTEGER REFERENCES desks(id),
+    password_hash TEXT,
     disabled INTEGER NOT NULL DEFAULT 0,
     created_on TEXT NOT NULL,
     last_login_on TEXT
@@ -77,15 +96,24 @@ CREATE TABLE investigator_keys (
     wrapped BLOB NOT NULL
 );
 
--- P5: the desk private key, sealed to an investigator's own public key (a grant).
+-- P5: the one-time enrolment links (`/staff/enrol/<token>`), as SHA-256 of the token only,
+-- valid until `expires_at` (Unix seconds; 72 hours after it was made). Whoever opens one sets
+-- the account's own password.
+CREATE TABLE enrolments (
+    token_hash BLOB PRIMARY KEY,
+    staff_id INTEGER NOT NULL UNIQUE REFERENCES staff(id),
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- P5: the private key of the investigator's desk, sealed to their own public key (a grant).
 CREATE TABLE desk_grants (
     staff_id INTEGER PRIMARY KEY REFERENCES staff(id),
     sealed BLOB NOT NULL
 );
 
--- P5: the desk private key, wrapped under the printed recovery code.
+-- P5: each desk's private key, wrapped under its printed recovery code.
 CREATE TABLE desk_recovery (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+    id INTEGER PRIMARY KEY REFERENCES desks(id),
     salt BLOB NOT NULL,
     m_kib INTEGER NOT NULL,
     t INTEGER NOT NULL,
@@ -127,17 +155,19 @@ CREATE TABLE cancelled_certificates (
     basis TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- The desk's own work. Cases (事项) group reports about one task; their fields are written
--- by investigators, never copied from reports.
+-- The desks' own work. Cases (事项) group reports about one task. P5: what investigators
+-- write (title, department, screening code, month, whether it is listed) is sealed under the
+-- desk's key in `sealed`; only the outcome, the month it was decided (the public board's
+-- figure) and, once published, the text written for the public are plain.
 CREATE TABLE cases (
     id INTEGER PRIMARY KEY,
-    title TEXT NOT NULL,
-    department TEXT NOT NULL,
-    listed TEXT NOT NULL CHECK (listed IN ('on', 'off', 'unknown')),
-    screening_code TEXT NOT NULL DEFAULT '',
+    desk_id INTEGER NOT NULL REFERENCES desks(id),
+    sealed BLOB NOT NULL,
     outcome TEXT NOT NULL DEFAULT 'open'
         CHECK (outcome IN ('open', 'stopped', 'adjusted', 'upheld', 'unfounded')),
-    month TEXT NOT NULL DEFAULT '',
+    decided_in TEXT,
+    public_department TEXT NOT NULL DEFAULT '',
+    public_month TEXT NOT NULL DEFAULT '',
     public_text TEXT NOT NULL DEFAULT '',
     published_on TEXT
 );

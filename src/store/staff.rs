@@ -36,23 +36,29 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub role: Role,
-    pub password_hash: String,
+    /// `None` until the holder has enrolled (P5: nobody else sets it).
+    pub password_hash: Option<String>,
     pub disabled: bool,
+    /// An investigator's desk.
+    pub desk_id: Option<i64>,
 }
 
+/// Creates an account; `password_hash` is `None` for an account that will enrol.
 pub fn create(
     conn: &Connection,
     username: &str,
     role: Role,
-    password_hash: &str,
+    password_hash: Option<&str>,
+    desk_id: Option<i64>,
 ) -> Result<i64, StoreError> {
     let inserted = conn.execute(
-        "INSERT OR IGNORE INTO staff (username, role, password_hash, created_on)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO staff (username, role, password_hash, desk_id, created_on)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             username,
             role.code(),
             password_hash,
+            desk_id,
             super::today().to_string()
         ],
     )?;
@@ -64,23 +70,34 @@ pub fn create(
     Ok(conn.last_insert_rowid())
 }
 
+const ACCOUNT: &str = "SELECT id, username, role, password_hash, disabled, desk_id FROM staff";
+
+fn account_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    let role: String = r.get(2)?;
+    Ok(Account {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        role: Role::parse(&role).unwrap_or(Role::Admin),
+        password_hash: r.get(3)?,
+        disabled: r.get(4)?,
+        desk_id: r.get(5)?,
+    })
+}
+
 pub fn find(conn: &Connection, username: &str) -> Result<Option<Account>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT id, username, role, password_hash, disabled FROM staff WHERE username = ?1",
+            &format!("{ACCOUNT} WHERE username = ?1"),
             [username],
-            |r| {
-                let role: String = r.get(2)?;
-                Ok(Account {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    role: Role::parse(&role).unwrap_or(Role::Admin),
-                    password_hash: r.get(3)?,
-                    disabled: r.get(4)?,
-                })
-            },
+            account_from_row,
         )
         .optional()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Account, StoreError> {
+    conn.query_row(&format!("{ACCOUNT} WHERE id = ?1"), [id], account_from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound)
 }
 
 pub fn count(conn: &Connection, role: Option<Role>) -> Result<i64, StoreError> {
@@ -103,9 +120,9 @@ pub fn touch_last_login(conn: &Connection, staff_id: i64) -> Result<(), StoreErr
 }
 
 /// A key wrap's columns as read: salt, parameters, nonce, ciphertext.
-type WrapColumns = (Vec<u8>, WrapParams, Vec<u8>, Vec<u8>);
+pub(super) type WrapColumns = (Vec<u8>, WrapParams, Vec<u8>, Vec<u8>);
 
-fn wrap_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<WrapColumns> {
+pub(super) fn wrap_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<WrapColumns> {
     Ok((
         r.get(at)?,
         WrapParams {
@@ -118,7 +135,9 @@ fn wrap_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<WrapColum
     ))
 }
 
-fn to_wrapped((salt, params, nonce, ciphertext): WrapColumns) -> Result<WrappedKey, StoreError> {
+pub(super) fn to_wrapped(
+    (salt, params, nonce, ciphertext): WrapColumns,
+) -> Result<WrappedKey, StoreError> {
     let corrupt = || StoreError::Conflict("a stored key wrap is corrupt".into());
     Ok(WrappedKey {
         salt: salt.try_into().map_err(|_| corrupt())?,
@@ -129,18 +148,18 @@ fn to_wrapped((salt, params, nonce, ciphertext): WrapColumns) -> Result<WrappedK
 }
 
 /// An investigator's own key: its public half and its wrap under their password.
+/// An investigator's own key: its public half and its wrap under their password. An earlier
+/// key is deleted first, so `secure_delete` zeroes its wrap (P5).
 pub fn put_investigator_key(
     conn: &Connection,
     staff_id: i64,
     public: &[u8; 32],
     w: &WrappedKey,
 ) -> Result<(), StoreError> {
+    delete_investigator_key(conn, staff_id)?;
     conn.execute(
         "INSERT INTO investigator_keys (staff_id, public, salt, m_kib, t, p, nonce, wrapped)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (staff_id) DO UPDATE SET public = excluded.public, salt = excluded.salt,
-           m_kib = excluded.m_kib, t = excluded.t, p = excluded.p, nonce = excluded.nonce,
-           wrapped = excluded.wrapped",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             staff_id,
             &public[..],
@@ -151,6 +170,14 @@ pub fn put_investigator_key(
             &w.nonce[..],
             &w.ciphertext
         ],
+    )?;
+    Ok(())
+}
+
+pub fn delete_investigator_key(conn: &Connection, staff_id: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM investigator_keys WHERE staff_id = ?1",
+        [staff_id],
     )?;
     Ok(())
 }
@@ -179,9 +206,9 @@ pub fn investigator_key(
 }
 
 pub fn put_grant(conn: &Connection, staff_id: i64, sealed: &[u8]) -> Result<(), StoreError> {
+    delete_grant(conn, staff_id)?;
     conn.execute(
-        "INSERT INTO desk_grants (staff_id, sealed) VALUES (?1, ?2)
-         ON CONFLICT (staff_id) DO UPDATE SET sealed = excluded.sealed",
+        "INSERT INTO desk_grants (staff_id, sealed) VALUES (?1, ?2)",
         params![staff_id, sealed],
     )?;
     Ok(())
@@ -202,35 +229,6 @@ pub fn delete_grant(conn: &Connection, staff_id: i64) -> Result<(), StoreError> 
     Ok(())
 }
 
-pub fn put_recovery(conn: &Connection, w: &WrappedKey) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO desk_recovery (id, salt, m_kib, t, p, nonce, wrapped)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (id) DO UPDATE SET salt = excluded.salt, m_kib = excluded.m_kib,
-           t = excluded.t, p = excluded.p, nonce = excluded.nonce, wrapped = excluded.wrapped",
-        params![
-            &w.salt[..],
-            w.params.m_kib,
-            w.params.t,
-            w.params.p,
-            &w.nonce[..],
-            &w.ciphertext
-        ],
-    )?;
-    Ok(())
-}
-
-pub fn recovery(conn: &Connection) -> Result<Option<WrappedKey>, StoreError> {
-    conn.query_row(
-        "SELECT salt, m_kib, t, p, nonce, wrapped FROM desk_recovery WHERE id = 1",
-        [],
-        |r| wrap_from_row(r, 0),
-    )
-    .optional()?
-    .map(to_wrapped)
-    .transpose()
-}
-
 /// An account as the console lists it.
 #[derive(Debug, Serialize)]
 pub struct Listed {
@@ -240,7 +238,15 @@ pub struct Listed {
     pub disabled: bool,
     pub created_on: String,
     pub last_login_on: Option<String>,
-    /// Investigators: whether they hold a grant of the desk key.
+    /// Whether the holder has enrolled (set their own password).
+    pub enrolled: bool,
+    /// Whether an enrolment link is open.
+    pub invited: bool,
+    /// Investigators: their desk, its code and name.
+    pub desk_id: Option<i64>,
+    pub desk_code: Option<String>,
+    pub desk_name: Option<String>,
+    /// Investigators: whether they hold a grant of their desk's key.
     pub granted: bool,
     /// Whether a second factor (TOTP) is set up.
     pub second_factor: bool,
@@ -249,9 +255,12 @@ pub struct Listed {
 pub fn list(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT s.id, s.username, s.role, s.disabled, s.created_on, s.last_login_on,
+                s.password_hash IS NOT NULL, e.staff_id IS NOT NULL, d.id, d.code, d.name,
                 g.staff_id IS NOT NULL, t.staff_id IS NOT NULL
          FROM staff s LEFT JOIN desk_grants g ON g.staff_id = s.id
          LEFT JOIN staff_totp t ON t.staff_id = s.id
+         LEFT JOIN enrolments e ON e.staff_id = s.id
+         LEFT JOIN desks d ON d.id = s.desk_id
          ORDER BY s.role, s.username",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -263,21 +272,58 @@ pub fn list(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
             disabled: r.get(3)?,
             created_on: r.get(4)?,
             last_login_on: r.get(5)?,
-            granted: r.get(6)?,
-            second_factor: r.get(7)?,
+            enrolled: r.get(6)?,
+            invited: r.get(7)?,
+            desk_id: r.get(8)?,
+            desk_code: r.get(9)?,
+            desk_name: r.get(10)?,
+            granted: r.get(11)?,
+            second_factor: r.get(12)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Account, StoreError> {
-    let username: String = conn
-        .query_row("SELECT username FROM staff WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or(StoreError::NotFound)?;
-    find(conn, &username)?.ok_or(StoreError::NotFound)
+/// The enabled investigators of one desk.
+pub fn desk_members(conn: &Connection, desk_id: i64) -> Result<Vec<Listed>, StoreError> {
+    Ok(list(conn)?
+        .into_iter()
+        .filter(|a| a.role == Role::Investigator && !a.disabled && a.desk_id == Some(desk_id))
+        .collect())
+}
+
+/// A one-time enrolment link for an account, replacing any earlier one.
+pub fn put_enrolment(
+    conn: &Connection,
+    staff_id: i64,
+    token_hash: &[u8; 32],
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM enrolments WHERE staff_id = ?1", [staff_id])?;
+    conn.execute(
+        "INSERT INTO enrolments (token_hash, staff_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![&token_hash[..], staff_id, expires_at],
+    )?;
+    Ok(())
+}
+
+/// The account a link was made for and when it expires (Unix seconds).
+pub fn enrolment(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+) -> Result<Option<(i64, i64)>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT staff_id, expires_at FROM enrolments WHERE token_hash = ?1",
+            [&token_hash[..]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub fn delete_enrolments(conn: &Connection, staff_id: i64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM enrolments WHERE staff_id = ?1", [staff_id])?;
+    Ok(())
 }
 
 pub fn set_disabled(conn: &Connection, id: i64, disabled: bool) -> Result<(), StoreError> {
@@ -288,7 +334,7 @@ pub fn set_disabled(conn: &Connection, id: i64, disabled: bool) -> Result<(), St
     Ok(())
 }
 
-pub fn set_password_hash(conn: &Connection, id: i64, hash: &str) -> Result<(), StoreError> {
+pub fn set_password_hash(conn: &Connection, id: i64, hash: Option<&str>) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE staff SET password_hash = ?1 WHERE id = ?2",
         params![hash, id],

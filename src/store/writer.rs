@@ -9,13 +9,13 @@ use std::thread::JoinHandle;
 
 use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, RngCore};
+use rand::Rng;
 use rusqlite::{params, Connection};
 use tokio::sync::oneshot;
 
 use super::file_times::FileClock;
 use super::{meta, Db, StoreError};
-use crate::crypto::{sealing, CardHash};
+use crate::crypto::{sealing, CardHash, PublicKey};
 use crate::domain::BatchNumber;
 
 /// Submissions that may wait for the writer before `/report` answers 503.
@@ -29,6 +29,17 @@ pub enum Filed {
     Stored,
     /// Unknown, spent, expired or revoked: one answer for all (SPEC §3.2).
     CardRefused,
+    /// A desk key was rotated since the report was sealed (by the console or the command
+    /// line): nothing was stored and the card is unspent; seal again to the current keys.
+    KeyChanged,
+}
+
+/// One sealed copy of a report, for one desk (P11).
+pub struct SealedCopy {
+    pub desk_id: i64,
+    /// The desk public key it was sealed to, checked against the desk's key at the commit.
+    pub sealed_to: PublicKey,
+    pub sealed: Vec<u8>,
 }
 
 /// Why a submission was not stored.
@@ -43,7 +54,7 @@ pub enum WriteError {
 struct Submission {
     card: CardHash,
     batch: BatchNumber,
-    sealed: Vec<u8>,
+    copies: Vec<SealedCopy>,
     reply: oneshot::Sender<Result<Filed, String>>,
 }
 
@@ -86,20 +97,20 @@ impl Writer {
         Ok((Writer { tx }, handle))
     }
 
-    /// Spends `card` (of batch `batch`) and stores `sealed` in the pending pool, atomically
-    /// and durably.
+    /// Spends `card` (of batch `batch`) and stores its sealed copies in the pending pool,
+    /// atomically and durably.
     pub async fn file(
         &self,
         card: CardHash,
         batch: BatchNumber,
-        sealed: Vec<u8>,
+        copies: Vec<SealedCopy>,
     ) -> Result<Filed, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .try_send(Job::File(Submission {
                 card,
                 batch,
-                sealed,
+                copies,
                 reply,
             }))
             .map_err(|e| match e {
@@ -197,19 +208,27 @@ fn commit_group(conn: &mut Connection, files: Vec<Submission>, clock: &FileClock
 fn store_group(conn: &mut Connection, files: &[Submission]) -> Result<Vec<Filed>, StoreError> {
     let today = super::today().to_string();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Read inside the write transaction: a rotation committed by another connection is seen.
+    let keys = desk_keys(&tx)?;
     let mut outcomes = Vec::with_capacity(files.len());
     {
         let mut spend = tx.prepare_cached(&format!(
             "DELETE FROM cards WHERE hash = ?1 AND {}",
             super::cards::BATCH_OPEN
         ))?;
-        let mut insert =
-            tx.prepare_cached("INSERT OR IGNORE INTO pending (id, sealed) VALUES (?1, ?2)")?;
         for s in files {
+            // P5: a copy sealed to a key the desk no longer has would be lost for good.
+            if s.copies
+                .iter()
+                .any(|c| keys.get(&c.desk_id) != Some(&c.sealed_to))
+            {
+                outcomes.push(Filed::KeyChanged);
+                continue;
+            }
             if spend.execute(params![&s.card.0[..], i64::from(s.batch.get()), today])? == 1 {
-                // P2: a random rowid, so the pool's order says nothing about filing order; a
-                // collision draws again.
-                while insert.execute(params![random_rowid(), &s.sealed])? == 0 {}
+                for copy in &s.copies {
+                    super::pending::insert(&tx, copy.desk_id, &copy.sealed)?;
+                }
                 outcomes.push(Filed::Stored);
             } else {
                 outcomes.push(Filed::CardRefused);
@@ -220,9 +239,12 @@ fn store_group(conn: &mut Connection, files: &[Submission]) -> Result<Vec<Filed>
     Ok(outcomes)
 }
 
-/// A random positive rowid.
-fn random_rowid() -> i64 {
-    (OsRng.next_u64() >> 1).max(1) as i64
+/// Every desk's current public key, by desk id.
+fn desk_keys(conn: &Connection) -> Result<std::collections::HashMap<i64, PublicKey>, StoreError> {
+    Ok(super::desks::list(conn)?
+        .into_iter()
+        .filter_map(|d| Some((d.id, d.public_key?)))
+        .collect())
 }
 
 /// A scheduled release (P3, P2). With fewer than `rule.min` reports pending, they wait, and
@@ -234,7 +256,7 @@ fn random_rowid() -> i64 {
 fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError> {
     let today = super::today().to_string();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let waiting: i64 = tx.query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))?;
+    let waiting = super::pending::reports(&tx)?;
     if waiting == 0 {
         return Ok(0);
     }
@@ -244,32 +266,31 @@ fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError
         tx.commit()?;
         return Ok(0);
     }
-    let desk = crate::desk::public_key(&tx)?
-        .ok_or_else(|| StoreError::Conflict("reports are pending but no desk key exists".into()))?;
-    let mut pending: Vec<Vec<u8>> = {
-        let mut stmt = tx.prepare("SELECT sealed FROM pending")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let keys = desk_keys(&tx)?;
+    let mut pending = super::pending::all(&tx)?;
     pending.shuffle(&mut OsRng);
     {
         let mut insert = tx.prepare(
-            "INSERT OR IGNORE INTO reports (id, released_on, status, sealed)
-             VALUES (?1, ?2, 'new', ?3)",
+            "INSERT OR IGNORE INTO reports (id, desk_id, released_on, status, sealed)
+             VALUES (?1, ?2, ?3, 'new', ?4)",
         )?;
-        for filed in &pending {
+        for (desk_id, filed) in &pending {
+            let key = keys
+                .get(desk_id)
+                .ok_or_else(|| StoreError::Conflict("a pending report's desk has no key".into()))?;
             // P2: no byte of the pending ciphertext reaches `reports`.
-            let released = sealing::reseal(&desk, filed, &mut OsRng);
+            let released = sealing::reseal(key, filed, &mut OsRng);
             // P2: random ids; a collision draws again.
             while insert.execute(params![
                 OsRng.gen_range(10_000_000i64..100_000_000),
+                desk_id,
                 today,
                 &released
             ])? == 0
             {}
         }
     }
-    tx.execute("DELETE FROM pending", [])?;
+    super::pending::clear(&tx)?;
     meta::delete(&tx, meta::POOL_WAITED)?;
     tx.commit()?;
     checkpoint(conn)?;

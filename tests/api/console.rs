@@ -1,7 +1,9 @@
 //! Issue #4's console: batches issued in the browser file reports, revocation works, and
 //! accounts are managed without admins ever holding the desk key (P1, P5, SPEC §3.3).
 
-use crate::helpers::{spawn_app, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD};
+use crate::helpers::{
+    link_in, spawn_app, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
+};
 
 #[test]
 fn a_batch_issued_in_the_console_downloads_once_and_files_reports() {
@@ -133,8 +135,11 @@ fn roles_are_checked_on_every_console_route() {
     );
 }
 
+/// P5: an admin's account form sets no password, whatever is posted; the person enrols through
+/// the link, reads nothing until a colleague grants them the desk key after checking their
+/// fingerprint, and an admin's reset takes it all away again.
 #[test]
-fn an_investigator_created_by_an_admin_reads_reports_once_granted() {
+fn an_investigator_invited_by_an_admin_reads_reports_only_once_granted_in_person() {
     let app = spawn_app();
     app.add_staff();
     let card = &app.issue_cards(1)[0];
@@ -146,52 +151,63 @@ fn an_investigator_created_by_an_admin_reads_reports_once_granted() {
         &[
             ("username", "desk2"),
             ("role", "investigator"),
-            ("password", "desk2 password"),
-            ("password2", "desk2 password"),
+            ("password", "admin chose this"),
+            ("password2", "admin chose this"),
         ],
     );
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("等待授权"));
-    let desk2 = app.login("desk2", "desk2 password");
+    let link = link_in(&r.body);
+    let posted = app.post_form(
+        "/staff/login",
+        &[("username", "desk2"), ("password", "admin chose this")],
+    );
+    assert_eq!(posted.status, 401, "an admin-posted password opens nothing");
+    assert_eq!(app.enrol(&link, "desk2's own password").status, 200);
+    let desk2 = app.login("desk2", "desk2's own password");
     let refused = desk2.get(&format!("/staff/reports/{id}"));
     assert_eq!(refused.status, 403);
     assert!(refused.body.contains("授权"));
-    // desk1 grants from the team page; desk2 reads after signing in again.
+    // desk1 grants from the team page after desk2 reads out their fingerprint; a wrong group
+    // is refused.
     let desk1 = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
-    let team = desk1.get("/staff/team").body;
-    let at = team.find("/grant\"").expect("a grant button");
-    let start = team[..at].rfind("/staff/team/").unwrap();
-    let grant_path = format!("{}/grant", &team[start..at]);
-    assert_eq!(desk1.post_csrf(&grant_path, &[]).status, 303);
-    let desk2 = app.login("desk2", "desk2 password");
+    let group = desk2.fingerprint_group();
+    let wrong = if group == "ZZZZ" { "YYYY" } else { "ZZZZ" };
+    let mismatch = desk1.grant("desk2", wrong);
+    assert_eq!(mismatch.status, 422);
+    assert!(mismatch.body.contains("指纹不一致"));
+    assert_eq!(desk1.grant("desk2", &group.to_lowercase()).status, 200);
+    let desk2 = app.login("desk2", "desk2's own password");
     let page = desk2.get(&format!("/staff/reports/{id}"));
     assert_eq!(page.status, 200);
     assert!(page.body.contains("授权后才能读到的反映。"));
-    // An admin's password reset ends the grant: the new key has none.
+    // An admin's reset: a new link; the password, own key and grant are gone.
     let accounts = admin.get("/staff/accounts").body;
     let desk2_id = {
         let row = accounts.find("<td>desk2</td>").unwrap();
         let at = accounts[row..].find("/staff/accounts/").unwrap() + row + 16;
         accounts[at..].split('/').next().unwrap().to_string()
     };
-    let r = admin.post_csrf(
-        &format!("/staff/accounts/{desk2_id}/password"),
-        &[("password", "desk2 new password")],
-    );
+    let r = admin.post_csrf(&format!("/staff/accounts/{desk2_id}/reset"), &[]);
     assert_eq!(r.status, 200);
     assert!(r.body.contains("重新授权"));
+    let new_link = link_in(&r.body);
     assert_eq!(
         desk2.get("/staff/reports").status,
         303,
         "the reset ended the session"
     );
-    let again = app.login("desk2", "desk2 new password");
-    assert_eq!(again.get("/staff/reports").status, 403);
     let old = app.post_form(
         "/staff/login",
-        &[("username", "desk2"), ("password", "desk2 password")],
+        &[("username", "desk2"), ("password", "desk2's own password")],
     );
     assert_eq!(old.status, 401);
+    assert_eq!(app.enrol(&new_link, "desk2's newer password").status, 200);
+    let again = app.login("desk2", "desk2's newer password");
+    assert_eq!(
+        again.get("/staff/reports").status,
+        403,
+        "no grant after a reset"
+    );
 }
 
 #[test]
@@ -205,7 +221,7 @@ fn a_disabled_account_is_signed_out_and_cannot_sign_in() {
     let at = accounts[row..].find("/disable\"").unwrap() + row;
     let start = accounts[..at].rfind("/staff/accounts/").unwrap();
     let path = format!("{}/disable", &accounts[start..at]);
-    assert_eq!(admin.post_csrf(&path, &[]).status, 303);
+    assert_eq!(admin.post_csrf(&path, &[]).status, 200);
     assert_eq!(desk.get("/staff/reports").status, 303);
     let r = app.post_form(
         "/staff/login",
@@ -328,13 +344,13 @@ fn the_recovery_code_restores_the_desk_when_no_investigator_can_open_it() {
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
     let accounts = admin.get("/staff/accounts").body;
     let row = accounts.find(&format!("<td>{INVESTIGATOR}</td>")).unwrap();
-    let at = accounts[row..].find("/password\"").unwrap() + row;
+    let at = accounts[row..].find("/reset\"").unwrap() + row;
     let start = accounts[..at].rfind("/staff/accounts/").unwrap();
-    let path = format!("{}/password", &accounts[start..at]);
+    let path = format!("{}/reset", &accounts[start..at]);
+    let reset = admin.post_csrf(&path, &[]);
+    assert_eq!(reset.status, 200);
     assert_eq!(
-        admin
-            .post_csrf(&path, &[("password", "reset password 1")])
-            .status,
+        app.enrol(&link_in(&reset.body), "reset password 1").status,
         200
     );
     let desk = app.login(INVESTIGATOR, "reset password 1");

@@ -35,12 +35,20 @@ fn triage_moves_a_report_between_tabs_and_filters_narrow_the_queue() {
     let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
     let queue = desk.get("/staff/reports").body;
     assert_eq!(queue.matches("href=\"/staff/reports/").count(), 3);
-    let filtered = desk.get("/staff/reports?category=certificate").body;
+    let filtered = desk.queue_with(&[("category", "certificate")]);
     assert_eq!(filtered.matches("href=\"/staff/reports/").count(), 2);
-    let searched = desk
-        .get("/staff/reports?q=%E7%AC%AC%E4%BA%8C%E4%BB%BD")
-        .body; // 第二份
+    let searched = desk.queue_with(&[("q", "第二份")]);
     assert_eq!(searched.matches("href=\"/staff/reports/").count(), 1);
+    // The filters stay with the session until cleared.
+    assert_eq!(
+        desk.get("/staff/reports")
+            .body
+            .matches("href=\"/staff/reports/")
+            .count(),
+        1
+    );
+    let cleared = desk.queue_with(&[("clear", "1")]);
+    assert_eq!(cleared.matches("href=\"/staff/reports/").count(), 3);
     let id = id_of(&rows, "第一份");
     assert_eq!(
         desk.post(
@@ -455,9 +463,7 @@ fn the_first_unlock_boxes_reports_under_the_desk_key_and_later_sessions_read_the
     }
     // A new session, the report page and the export all open the desk boxes.
     let second = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
-    let searched = second
-        .get("/staff/reports?q=%E7%AC%AC%E4%BA%8C%E4%BB%BD")
-        .body; // 第二份
+    let searched = second.queue_with(&[("q", "第二份")]);
     assert_eq!(searched.matches("href=\"/staff/reports/").count(), 1);
     let id = id_of(&rows, "第三份");
     assert!(second

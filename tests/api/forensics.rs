@@ -110,6 +110,7 @@ fn a_copy_of_the_database_does_not_tell_filing_order_card_or_time() {
         report_columns,
         [
             "id",
+            "desk_id",
             "released_on",
             "status",
             "sealed",
@@ -349,7 +350,11 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
     app.add_staff();
     let a = app.issue_cards_with(3, &["--label", "甲村"]);
     let b = app.issue_cards_with(3, &["--label", "乙村"]);
+    let c = app.issue_cards_with(1, &["--label", "丙村"]);
     let body = |i: usize| format!("跨备份取证测试，第 {i} 份。");
+    // One report already waits, so a filing from A and one from B change the same columns
+    // in the same way unless something ties them to their batch.
+    assert_eq!(app.file(&c[0], "先到的一份。").status, 303);
     let mut copies = vec![Copy::take(&app)];
     for (i, card) in [&a[0], &b[0], &a[1]].into_iter().enumerate() {
         std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -398,13 +403,13 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
 
     // The release, after a restart with a schedule that releases at once.
     let pending: Vec<Vec<u8>> = copies.iter().flat_map(Copy::pending_ciphertexts).collect();
-    assert_eq!(copies[3].pending_ciphertexts().len(), 3);
+    assert_eq!(copies[3].pending_ciphertexts().len(), 4);
     app.env.retain(|(k, _)| k != "JIANFU_POOL_RELEASE_EVERY");
     app.env
         .push(("JIANFU_POOL_RELEASE_EVERY".into(), "1s".into()));
     app.terminate();
     app.start();
-    app.wait_released(3);
+    app.wait_released(4);
     app.terminate();
     let released = Copy::take(&app);
     for ciphertext in &pending {
@@ -414,5 +419,5 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
             "a piece of a pending ciphertext survived the release"
         );
     }
-    assert_eq!(released.column("SELECT sealed FROM reports").len(), 3);
+    assert_eq!(released.column("SELECT sealed FROM reports").len(), 4);
 }

@@ -317,6 +317,24 @@ impl TestApp {
         .collect()
     }
 
+    /// Opens a one-time enrolment link (`/staff/enrol/…`) and sets `password` there, as the
+    /// person it was made for does.
+    pub fn enrol(&self, link: &str, password: &str) -> Resp {
+        let path = &link[link.find("/staff/enrol/").expect("an enrolment link")..];
+        assert_eq!(self.get(path).status, 200, "the link is live");
+        self.post_form(path, &[("password", password), ("password2", password)])
+    }
+
+    /// `jianfu user invite`: the enrolment URL it prints.
+    pub fn invite(&self, username: &str, role: &str) -> String {
+        self.cli_ok(
+            &["user", "invite", "--username", username, "--role", role],
+            "",
+        )
+        .trim()
+        .to_string()
+    }
+
     /// Logs in; returns a staff session.
     pub fn login(&self, username: &str, password: &str) -> Staff<'_> {
         let r = self.post_form(
@@ -376,6 +394,15 @@ impl Staff<'_> {
         )
     }
 
+    /// The queue under these filters, set as the desk's filter form does: a POST (P8: nothing
+    /// of a filter or search in a URL), then the queue page it sends back to.
+    pub fn queue_with(&self, fields: &[(&str, &str)]) -> String {
+        let set = self.post_csrf("/staff/reports", fields);
+        assert_eq!(set.status, 303, "filter: {}", set.body);
+        self.get(set.header("location").expect("back to the queue"))
+            .body
+    }
+
     /// The CSRF token from a page's hidden field.
     pub fn csrf(&self) -> String {
         let page = ["/staff/batches", "/staff/team", "/staff/totp"]
@@ -385,6 +412,44 @@ impl Staff<'_> {
             .expect("a page with a CSRF field");
         let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
         page[at..at + 64].to_string()
+    }
+}
+
+/// The enrolment link a page shows (`id="enrol-link"`).
+pub fn link_in(page: &str) -> String {
+    let at = page.find("id=\"enrol-link\">").expect("a link on the page") + 16;
+    let end = at + page[at..].find('<').unwrap();
+    page[at..end].replace("&#x2F;", "/")
+}
+
+/// What an element with this id holds (a fingerprint, a recovery code).
+pub fn element_text(page: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("no #{id}")) + marker.len();
+    let end = at + page[at..].find('<').unwrap();
+    page[at..end].to_string()
+}
+
+impl Staff<'_> {
+    /// The first group of this investigator's own key fingerprint, as their team page shows
+    /// it to them alone: what they read out to a colleague who grants them the desk key.
+    pub fn fingerprint_group(&self) -> String {
+        element_text(&self.get("/staff/team").body, "my-fingerprint")[..4].to_string()
+    }
+
+    /// Grants the desk key to investigator `username` from this session's team page, typing
+    /// `group` as the first group of their fingerprint.
+    pub fn grant(&self, username: &str, group: &str) -> Resp {
+        let team = self.get("/staff/team").body;
+        let row = team
+            .find(&format!("<td>{username}</td>"))
+            .unwrap_or_else(|| panic!("{username} on the team page"));
+        let at = row + team[row..].find("/grant\"").expect("a grant form");
+        let start = team[..at].rfind("/staff/team/").unwrap();
+        self.post_csrf(
+            &format!("{}/grant", &team[start..at]),
+            &[("fingerprint", group)],
+        )
     }
 }
 

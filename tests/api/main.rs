@@ -18,4 +18,5 @@ mod race;
 mod report_statuses;
 mod schedule;
 mod second_factor;
+mod separation;
 mod staff;

@@ -75,6 +75,7 @@ fn released_reports_carry_random_ids_and_only_the_release_day() {
         columns,
         [
             "id",
+            "desk_id",
             "released_on",
             "status",
             "sealed",

@@ -147,8 +147,11 @@ fn logins_are_throttled_per_account() {
     app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
 }
 
+/// P5, as the admin who runs the server would read it: the setup link makes the first admin
+/// only and hands them a link for the head of the desk; nothing the admin fetches shows a
+/// recovery code, and the investigator's password is set by the investigator alone.
 #[test]
-fn the_setup_link_creates_both_accounts_shows_the_recovery_code_once_and_dies() {
+fn the_setup_link_makes_the_admin_and_hands_them_the_desk_heads_link_never_the_recovery_code() {
     let app = spawn_app();
     let output = app.wait_for_output("/staff/setup/");
     let link = output
@@ -157,14 +160,20 @@ fn the_setup_link_creates_both_accounts_shows_the_recovery_code_once_and_dies() 
         .expect("setup link printed")
         .to_string();
     let path = link.trim_start_matches(&app.url).to_string();
-    assert_eq!(app.get(&path).status, 200);
+    let form = app.get(&path);
+    assert_eq!(form.status, 200);
+    assert!(
+        !form.body.contains("investigator_password"),
+        "the setup page sets no investigator's password"
+    );
     let fields = [
         ("admin_username", "admin"),
         ("admin_password", "admin password 1"),
         ("admin_password2", "admin password 1"),
         ("investigator_username", "desk"),
-        ("investigator_password", "desk password 1"),
-        ("investigator_password2", "desk password 1"),
+        // Whatever else is posted, no investigator password is set.
+        ("investigator_password", "admin chose this 1"),
+        ("investigator_password2", "admin chose this 1"),
     ];
     let mismatch: Vec<_> = fields
         .iter()
@@ -181,16 +190,48 @@ fn the_setup_link_creates_both_accounts_shows_the_recovery_code_once_and_dies() 
     assert!(r.body.contains("value=\"desk\""), "usernames kept");
     let done = app.post_form(&path, &fields);
     assert_eq!(done.status, 200);
-    let at = done.body.find("id=\"recovery-code\">").unwrap() + 18;
-    let code = &done.body[at..at + 39];
-    assert_eq!(code.matches('-').count(), 7, "{code}");
-    assert_eq!(app.get(&path).status, 404, "the link works once");
-    assert_eq!(app.post_form(&path, &fields).status, 404);
-    let desk = app.login("desk", "desk password 1");
-    assert_eq!(desk.get("/staff/reports").status, 200);
-    app.login("admin", "admin password 1");
     assert!(
-        !app.output().contains(code),
+        !done.body.contains("recovery-code"),
+        "no recovery code for the admin"
+    );
+    let enrol = crate::helpers::link_in(&done.body);
+    assert!(enrol.contains("/staff/enrol/"), "{enrol}");
+    assert_eq!(app.get(&path).status, 404, "the setup link works once");
+    assert_eq!(app.post_form(&path, &fields).status, 404);
+    let refused = app.post_form(
+        "/staff/login",
+        &[("username", "desk"), ("password", "admin chose this 1")],
+    );
+    assert_eq!(refused.status, 401, "the admin's choice opens nothing");
+    let admin = app.login("admin", "admin password 1");
+    for page in [
+        "/staff/batches",
+        "/staff/accounts",
+        "/staff/audit",
+        "/staff/settings",
+    ] {
+        assert!(!admin.get(page).body.contains("recovery-code"), "{page}");
+    }
+
+    // The head of the desk opens the link on their own computer: their password, the desk
+    // key, and the recovery code shown to them once.
+    let enrolled = app.enrol(&enrol, "desk head's own password");
+    assert_eq!(enrolled.status, 200);
+    let code = crate::helpers::element_text(&enrolled.body, "recovery-code");
+    assert_eq!(code.matches('-').count(), 7, "{code}");
+    assert_eq!(
+        app.get(&enrol[enrol.find("/staff/enrol/").unwrap()..])
+            .status,
+        404,
+        "once"
+    );
+    let desk = app.login("desk", "desk head's own password");
+    assert_eq!(desk.get("/staff/reports").status, 200);
+    for page in ["/staff/accounts", "/staff/audit", "/staff/audit.csv"] {
+        assert!(!admin.get(page).body.contains(&code), "{page}");
+    }
+    assert!(
+        !app.output().contains(&code),
         "the recovery code is not logged"
     );
 }

@@ -36,8 +36,8 @@ pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
         .map(|c| {
             serde_json::json!({
                 "outcome_label": cases::label(cases::OUTCOMES, &c.outcome),
-                "department": c.department,
-                "month": c.month,
+                "department": c.public_department,
+                "month": c.public_month,
                 "public_text": c.public_text,
                 "published_on": c.published_on,
             })

@@ -16,7 +16,7 @@ use crate::domain::identifying;
 use crate::domain::{FieldErrors, RawReport};
 use crate::routes::render;
 use crate::state::AppState;
-use crate::store::writer::Filed;
+use crate::store::writer::{Filed, SealedCopy};
 
 /// The largest form accepted: a 5,000-character account percent-encoded, plus the rest.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -98,11 +98,6 @@ pub async fn post(
             );
         }
     }
-    let desk = match state.desk_public_key() {
-        Ok(Some(k)) => k,
-        Ok(None) => return notice(StatusCode::SERVICE_UNAVAILABLE, NOT_READY),
-        Err(_) => return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE),
-    };
     // P9: only a refused card counts towards the throttle, and the throttle is asked only
     // about refused cards, so nothing anyone sent before can stop a valid card.
     let refused = || {
@@ -131,14 +126,50 @@ pub async fn post(
     let Ok(json) = serde_json::to_vec(&report).map(Zeroizing::new) else {
         return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE);
     };
-    let sealed = crypto::seal(&desk, crypto::Purpose::Report, &json, &mut OsRng);
-    drop(json);
-    match state.writer.file(card_hash, batch, sealed).await {
-        Ok(Filed::Stored) => HttpResponse::SeeOther()
-            .insert_header(("Location", "/thanks"))
-            .finish(),
-        // Spent or revoked since the check: another submission of the same card won.
-        Ok(Filed::CardRefused) => refused(),
-        Err(_) => notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE),
+    let desks = [crate::store::desks::CITY_ID];
+    // A desk key rotated since this process last read them: seal again, once.
+    for attempt in 0..2 {
+        let copies = match seal_copies(&state, &desks, &json) {
+            Ok(Some(copies)) => copies,
+            Ok(None) => return notice(StatusCode::SERVICE_UNAVAILABLE, NOT_READY),
+            Err(_) => return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE),
+        };
+        match state.writer.file(card_hash, batch, copies).await {
+            Ok(Filed::Stored) => {
+                return HttpResponse::SeeOther()
+                    .insert_header(("Location", "/thanks"))
+                    .finish()
+            }
+            // Spent or revoked since the check: another submission of the same card won.
+            Ok(Filed::CardRefused) => return refused(),
+            Ok(Filed::KeyChanged) if attempt == 0 => state.desk_keys_changed(),
+            Ok(Filed::KeyChanged) | Err(_) => break,
+        }
     }
+    notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE)
+}
+
+/// The report sealed to each of `desks` (P5, P11); `None` if one has no key yet.
+fn seal_copies(
+    state: &AppState,
+    desks: &[i64],
+    json: &[u8],
+) -> Result<Option<Vec<SealedCopy>>, crate::store::StoreError> {
+    let mut keys = state.desk_keys()?;
+    if desks.iter().any(|d| !keys.contains_key(d)) {
+        // Perhaps created since (by an enrolment in another process).
+        state.desk_keys_changed();
+        keys = state.desk_keys()?;
+    }
+    Ok(desks
+        .iter()
+        .map(|&desk_id| {
+            let key = keys.get(&desk_id)?;
+            Some(SealedCopy {
+                desk_id,
+                sealed_to: *key,
+                sealed: crypto::seal(key, crypto::Purpose::Report, json, &mut OsRng),
+            })
+        })
+        .collect())
 }

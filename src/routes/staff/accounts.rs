@@ -1,29 +1,29 @@
-//! `/staff/accounts` (admins): list, create, disable, re-enable and reset staff accounts.
-//! Creating the first investigator creates the desk key and shows the recovery code once;
-//! a later investigator waits for a grant from the desk (P5: admins never hold the key).
+//! `/staff/accounts` (admins): list, invite, disable, re-enable and reset staff accounts.
+//! P5: the account form takes a username, a role and (for an investigator) a desk, and answers
+//! with a one-time enrolment link; whatever else is posted, no password is set. A reset
+//! destroys the account's password, own key and grant and issues a new link. Admins never see
+//! a recovery code or hold a desk key.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-use super::home::see_other;
 use super::{with_db, CurrentStaff, StaffError};
 use crate::accounts::{self, AccountError};
 use crate::routes::render;
 use crate::state::AppState;
 use crate::store::staff::{self, Role};
 
+/// The account form. P5: only these fields are read — a `password` posted with it is ignored.
 #[derive(Deserialize, Serialize, Default)]
 pub struct CreateForm {
     #[serde(default)]
     username: String,
     #[serde(default)]
     role: String,
-    #[serde(default, skip_serializing)]
-    password: Zeroizing<String>,
-    #[serde(default, skip_serializing)]
-    password2: Zeroizing<String>,
+    /// An investigator's desk, by code (default: the city's).
+    #[serde(default)]
+    desk: String,
     #[serde(default, skip_serializing)]
     csrf: String,
 }
@@ -32,8 +32,13 @@ pub struct CreateForm {
 pub struct ActionForm {
     #[serde(default)]
     csrf: String,
-    #[serde(default)]
-    password: Zeroizing<String>,
+}
+
+/// A link just made, shown once with whom it is for.
+#[derive(Serialize)]
+struct ShownLink {
+    username: String,
+    url: String,
 }
 
 async fn page(
@@ -43,16 +48,20 @@ async fn page(
     form: &CreateForm,
     message: Option<&str>,
     error: Option<&str>,
+    link: Option<ShownLink>,
 ) -> Result<HttpResponse, StaffError> {
-    let accounts = with_db(state, move |conn| -> Result<_, StaffError> {
-        Ok(staff::list(conn)?)
+    let (accounts, desks) = with_db(state, move |conn| -> Result<_, StaffError> {
+        Ok((staff::list(conn)?, desk_views(conn)?))
     })
     .await?;
     let mut ctx = current.context();
     ctx.insert("accounts", &accounts);
+    ctx.insert("desks", &desks);
     ctx.insert("form", form);
     ctx.insert("message", &message);
     ctx.insert("error", &error);
+    ctx.insert("link", &link);
+    ctx.insert("hours", &accounts::LINK_HOURS);
     ctx.insert("my_id", &current.0.staff_id);
     Ok(render::page(
         &state.templates,
@@ -62,14 +71,48 @@ async fn page(
     ))
 }
 
+/// The desks as the console shows them: code, name, and the fingerprint of the desk key once
+/// it exists, for investigators to compare after any change (P5).
+pub(super) fn desk_views(
+    conn: &rusqlite::Connection,
+) -> Result<Vec<serde_json::Value>, StaffError> {
+    Ok(crate::store::desks::list(conn)?
+        .into_iter()
+        .map(|d| {
+            serde_json::json!({
+                "code": d.code,
+                "name": d.name,
+                "fingerprint": d.public_key.as_ref().map(crate::desk::fingerprint),
+            })
+        })
+        .collect())
+}
+
 /// The accounts page after an action that worked, with what it did.
 async fn done(
     state: &AppState,
     current: &CurrentStaff,
     message: &str,
+    link: Option<ShownLink>,
 ) -> Result<HttpResponse, StaffError> {
     let form = CreateForm::default();
-    page(state, current, StatusCode::OK, &form, Some(message), None).await
+    page(
+        state,
+        current,
+        StatusCode::OK,
+        &form,
+        Some(message),
+        None,
+        link,
+    )
+    .await
+}
+
+fn shown(state: &AppState, username: &str, invitation: &accounts::Invitation) -> ShownLink {
+    ShownLink {
+        username: username.to_string(),
+        url: format!("{}{}", state.settings.public_url, invitation.link.path()),
+    }
 }
 
 pub async fn list(
@@ -84,6 +127,7 @@ pub async fn list(
         &CreateForm::default(),
         None,
         None,
+        None,
     )
     .await
 }
@@ -92,10 +136,10 @@ pub async fn list(
 fn user_message(e: AccountError) -> Result<String, StaffError> {
     match e {
         AccountError::BadUsername => Ok("用户名为 2 到 32 位字母、数字或 . _ -。".into()),
-        AccountError::Password(_) => Ok("密码至少 10 位。".into()),
         AccountError::Store(crate::store::StoreError::Conflict(_)) => {
             Ok("这个用户名已经有人用了。".into())
         }
+        AccountError::Store(crate::store::StoreError::NotFound) => Ok("没有这个调查组。".into()),
         e => Err(StaffError::Internal(e.to_string())),
     }
 }
@@ -108,77 +152,54 @@ pub async fn create(
     current.require(Role::Admin)?;
     current.check_csrf(&form.csrf)?;
     let form = form.into_inner();
-    let Some(role) = Role::parse(&form.role) else {
-        return page(
-            &state,
-            &current,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            None,
-            Some("请选择角色。"),
-        )
-        .await;
-    };
-    if *form.password != *form.password2 {
-        return page(
-            &state,
-            &current,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            None,
-            Some("两次输入的密码不一致。"),
-        )
-        .await;
-    }
-    let actor = current.actor();
-    let username = form.username.trim().to_string();
-    let password = form.password.clone();
-    let added = with_db(&state, move |conn| -> Result<_, StaffError> {
-        Ok(accounts::add(
-            conn, &actor, &username, role, &password, None,
-        ))
-    })
-    .await?;
-    let added = match added {
-        Ok(a) => a,
-        Err(e) => {
-            let message = user_message(e)?;
-            return page(
+    let refuse = |message: String| {
+        let state = state.clone();
+        let current = &current;
+        let form = &form;
+        async move {
+            page(
                 &state,
-                &current,
+                current,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
+                form,
                 None,
                 Some(&message),
+                None,
             )
-            .await;
+            .await
         }
+    };
+    let Some(role) = Role::parse(&form.role) else {
+        return refuse("请选择角色。".into()).await;
+    };
+    let actor = current.actor();
+    let username = form.username.trim().to_string();
+    let desk_code = match form.desk.trim() {
+        "" => crate::store::desks::CITY.to_string(),
+        code => code.to_string(),
+    };
+    let name = username.clone();
+    let invited = with_db(&state, move |conn| -> Result<_, StaffError> {
+        let Some(desk) = crate::store::desks::by_code(conn, &desk_code)? else {
+            return Ok(Err(AccountError::Store(crate::store::StoreError::NotFound)));
+        };
+        Ok(accounts::invite(conn, &actor, &name, role, desk.id))
+    })
+    .await?;
+    let invitation = match invited {
+        Ok(i) => i,
+        Err(e) => return refuse(user_message(e)?).await,
     };
     tracing::info!(
         staff_id = current.0.staff_id,
-        created = added.id,
-        "account created"
+        created = invitation.id,
+        "account invited"
     );
-    if let Some(code) = &added.recovery {
-        let mut ctx = current.context();
-        ctx.insert("recovery_code", code.expose());
-        ctx.insert("investigator", form.username.trim());
-        return Ok(render::page(
-            &state.templates,
-            StatusCode::OK,
-            "staff/recovery.html",
-            &ctx,
-        ));
-    }
-    let message = if role == Role::Investigator && !added.granted {
-        format!(
-            "已创建调查人员 {}。请一位调查人员在“团队”页面为其授权后，才能阅读反映。",
-            form.username.trim()
-        )
-    } else {
-        format!("已创建 {}。", form.username.trim())
-    };
-    done(&state, &current, &message).await
+    let message = format!(
+        "已创建 {username}，尚未设置密码。请把下面的一次性链接交给本人，由本人打开并设置自己的密码。"
+    );
+    let link = shown(&state, &username, &invitation);
+    done(&state, &current, &message, Some(link)).await
 }
 
 pub async fn disable(
@@ -199,15 +220,25 @@ pub async fn disable(
         return Err(StaffError::Forbidden);
     }
     let actor = current.actor();
-    with_db(&state, move |conn| -> Result<(), StaffError> {
-        accounts::set_disabled(conn, &actor, id, disabled)
-            .map_err(|e| StaffError::Internal(e.to_string()))
+    let (username, invitation) = with_db(&state, move |conn| -> Result<_, StaffError> {
+        let username = staff::get(conn, id)?.username;
+        let invitation = accounts::set_disabled(conn, &actor, id, disabled)
+            .map_err(|e| StaffError::Internal(e.to_string()))?;
+        Ok((username, invitation))
     })
     .await?;
-    if disabled {
-        state.sessions.end_all_for(id);
+    state.sessions.end_all_for(id);
+    match invitation {
+        None => {
+            let message = format!("已停用 {username}：其密码、自己的密钥和授权已删除。");
+            done(&state, &current, &message, None).await
+        }
+        Some(invitation) => {
+            let message = format!("已重新启用 {username}。本人需用下面的新链接重新设置密码；调查人员还需同事重新授权。");
+            let link = shown(&state, &username, &invitation);
+            done(&state, &current, &message, Some(link)).await
+        }
     }
-    Ok(see_other("/staff/accounts"))
 }
 
 /// Clears another account's second factor (a lost phone); they set up a new one after their
@@ -236,10 +267,12 @@ pub async fn reset_second_factor(
     })
     .await?;
     let message = format!("已清除 {username} 的两步验证。其下次登录后可重新设置。");
-    done(&state, &current, &message).await
+    done(&state, &current, &message, None).await
 }
 
-pub async fn reset_password(
+/// An admin's reset (P5): a new enrolment link; the account's password, own key, grant and
+/// sessions are destroyed, so whoever opens the link reads nothing until granted again.
+pub async fn reset(
     state: web::Data<AppState>,
     current: CurrentStaff,
     path: web::Path<i64>,
@@ -248,36 +281,26 @@ pub async fn reset_password(
     current.require(Role::Admin)?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
+    if id == current.0.staff_id {
+        return Err(StaffError::Forbidden);
+    }
     let actor = current.actor();
-    let password = form.password.clone();
-    let reset = with_db(&state, move |conn| -> Result<_, StaffError> {
-        Ok(accounts::reset_password(conn, &actor, id, &password))
+    let (account, invitation) = with_db(&state, move |conn| -> Result<_, StaffError> {
+        let account = staff::get(conn, id)?;
+        let invitation =
+            accounts::reset(conn, &actor, id).map_err(|e| StaffError::Internal(e.to_string()))?;
+        Ok((account, invitation))
     })
     .await?;
-    let message = match reset {
-        Ok(account) => {
-            state.sessions.end_all_for(id);
-            if account.role == Role::Investigator {
-                format!("已重置 {} 的密码。其原有的调查组密钥授权已失效：请另一位调查人员在“团队”页面重新授权（或用恢复码）。", account.username)
-            } else {
-                format!("已重置 {} 的密码。", account.username)
-            }
-        }
-        Err(AccountError::Store(crate::store::StoreError::NotFound)) => {
-            return Err(StaffError::NotFound)
-        }
-        Err(e) => {
-            let message = user_message(e)?;
-            return page(
-                &state,
-                &current,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &CreateForm::default(),
-                None,
-                Some(&message),
-            )
-            .await;
-        }
+    state.sessions.end_all_for(id);
+    let message = if account.role == Role::Investigator {
+        format!("已重置 {}：原密码、其自己的密钥和调查组授权都已删除。本人用下面的新链接设置密码后，还需一位同事核对指纹、重新授权，才能阅读反映。", account.username)
+    } else {
+        format!(
+            "已重置 {}：原密码已删除，本人用下面的新链接设置新密码。",
+            account.username
+        )
     };
-    done(&state, &current, &message).await
+    let link = shown(&state, &account.username, &invitation);
+    done(&state, &current, &message, Some(link)).await
 }

@@ -21,6 +21,8 @@ pub enum StaffError {
     Csrf,
     #[error("not found")]
     NotFound,
+    #[error("the desk key was rotated")]
+    Rotated,
     #[error("invalid input: {0}")]
     Invalid(String),
     #[error("internal error: {0}")]
@@ -38,7 +40,12 @@ impl From<StoreError> for StaffError {
 
 impl From<DeskError> for StaffError {
     fn from(e: DeskError) -> Self {
-        StaffError::Internal(e.to_string())
+        match e {
+            DeskError::Rotated => StaffError::Rotated,
+            DeskError::NotGranted => StaffError::NotGranted,
+            DeskError::Store(e) => e.into(),
+            e => StaffError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -56,6 +63,7 @@ impl ResponseError for StaffError {
                 StatusCode::FORBIDDEN
             }
             StaffError::NotFound => StatusCode::NOT_FOUND,
+            StaffError::Rotated => StatusCode::CONFLICT,
             StaffError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             StaffError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,6 +87,9 @@ impl ResponseError for StaffError {
             }
             StaffError::Csrf => "表单已失效，请返回后刷新页面再提交。",
             StaffError::NotFound => "没有找到。",
+            StaffError::Rotated => {
+                "调查组密钥已经更换，您这次登录时解开的旧密钥已不能用。请退出后重新登录。"
+            }
             StaffError::Invalid(message) => message,
             StaffError::Internal(cause) => {
                 tracing::error!(cause = %cause, "staff request failed");

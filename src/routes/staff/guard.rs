@@ -52,10 +52,16 @@ impl CurrentStaff {
         }
     }
 
-    /// The unwrapped desk key: investigators only.
+    /// The unwrapped desk key and its desk: investigators only.
     pub fn desk(&self) -> Result<SecretKey, StaffError> {
         self.require(Role::Investigator)?;
         self.0.desk.clone().ok_or(StaffError::NotGranted)
+    }
+
+    /// The investigator's desk (P11).
+    pub fn desk_id(&self) -> Result<i64, StaffError> {
+        self.require(Role::Investigator)?;
+        self.0.desk_id.ok_or(StaffError::Forbidden)
     }
 
     /// Checks the form's CSRF token against the session's, in constant time.

@@ -60,6 +60,7 @@ enum Outcome {
     Ok {
         id: i64,
         role: Role,
+        desk_id: Option<i64>,
         desk: Option<crate::crypto::SecretKey>,
         second_factor_due: bool,
     },
@@ -93,7 +94,7 @@ pub async fn post(
         let account = staff::find(conn, &name)?.filter(|a| !a.disabled);
         let ok = password::verify(
             &password,
-            account.as_ref().map(|a| a.password_hash.as_str()),
+            account.as_ref().and_then(|a| a.password_hash.as_deref()),
         );
         let Some(account) = account.filter(|_| ok) else {
             audit::record(conn, &format!("login:{name}"), "login.failed", "")?;
@@ -118,11 +119,13 @@ pub async fn post(
             Role::Investigator => desk::unlock(conn, account.id, &password)?,
             Role::Admin => None,
         };
+        let desk_id = account.desk_id;
         staff::touch_last_login(conn, account.id)?;
         audit::record(conn, &format!("staff:{}", account.id), "login", "")?;
         Ok(Outcome::Ok {
             id: account.id,
             role: account.role,
+            desk_id,
             desk,
             second_factor_due: require_totp && second_factor.is_none(),
         })
@@ -141,13 +144,14 @@ pub async fn post(
         Outcome::Ok {
             id,
             role,
+            desk_id,
             desk,
             second_factor_due,
         } => {
             state.login_throttle.clear(&username);
             tracing::info!(staff_id = id, "staff login");
             let unlocked = desk.is_some();
-            let token = state.sessions.start(id, username, role, desk);
+            let token = state.sessions.start(id, username, role, desk_id, desk);
             if let Some(session) = state.sessions.get(&token) {
                 session
                     .second_factor_due

@@ -6,6 +6,7 @@ mod accounts;
 mod audit_log;
 mod batches;
 mod cases;
+mod enrol;
 mod error;
 mod guard;
 mod home;
@@ -44,6 +45,7 @@ pub(crate) async fn session_reports(
     current: &CurrentStaff,
 ) -> Result<std::sync::Arc<crate::queue::Snapshot>, StaffError> {
     let key = current.desk()?;
+    let desk_id = current.desk_id()?;
     let generation = state
         .desk_generation
         .load(std::sync::atomic::Ordering::SeqCst);
@@ -60,11 +62,21 @@ pub(crate) async fn session_reports(
         Ok(crate::queue::refresh(
             conn,
             &key,
+            desk_id,
             held.as_deref(),
             generation,
         )?)
     })
-    .await?;
+    .await;
+    let refreshed = match refreshed {
+        // The desk key was rotated (by the console or the command line): this session's key
+        // is useless, and goes with the session.
+        Err(StaffError::Rotated) => {
+            state.sessions.end_all_for(current.0.staff_id);
+            return Err(StaffError::Rotated);
+        }
+        other => other?,
+    };
     store_desk_boxes_later(state, refreshed.desk_boxes);
     let fresh = std::sync::Arc::new(refreshed.snapshot);
     *current.0.reports.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
@@ -107,7 +119,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/logout", web::post().to(login::logout))
         .route("/staff/setup/{token}", web::get().to(setup::get))
         .route("/staff/setup/{token}", web::post().to(setup::post))
+        .route("/staff/enrol/{token}", web::get().to(enrol::get))
+        .route("/staff/enrol/{token}", web::post().to(enrol::post))
         .route("/staff/reports", web::get().to(reports::list))
+        .route("/staff/reports", web::post().to(reports::filter))
         .route("/staff/reports/{id}", web::get().to(reports::show))
         .route("/staff/reports/{id}", web::post().to(reports::triage))
         .route("/staff/cases", web::get().to(cases::list))
@@ -118,6 +133,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/stats", web::get().to(stats::page))
         .route("/staff/stats/{table}.csv", web::get().to(stats::csv))
         .route("/staff/team", web::get().to(team::list))
+        .route("/staff/team/rotate", web::post().to(team::rotate))
+        .route("/staff/team/rotate", web::get().to(team::rotate_get))
         .route("/staff/team/{id}/grant", web::post().to(team::grant))
         .route("/staff/batches", web::get().to(batches::list))
         .route("/staff/batches", web::post().to(batches::issue))
@@ -131,9 +148,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/staff/accounts/{id}/second-factor",
             web::post().to(accounts::reset_second_factor),
         )
+        // P5: the old "reset password" address now resets as `/reset` does: a new link.
         .route(
             "/staff/accounts/{id}/password",
-            web::post().to(accounts::reset_password),
+            web::post().to(accounts::reset),
+        )
+        .route(
+            "/staff/accounts/{id}/reset",
+            web::post().to(accounts::reset),
         )
         .route(
             "/staff/accounts/{id}/{action}",

@@ -1,5 +1,7 @@
-//! `/staff/password`: a staff member changes their own password. An investigator's own key
-//! is re-wrapped under the new password, so their grant of the desk key stays valid (P5).
+//! `/staff/password`: a staff member changes their own password. P5: an investigator gets a new
+//! own key under the new password, the desk key is granted to it in the same transaction, and
+//! the old wrap and grant are deleted — so the old password with a copy of the files taken
+//! before opens nothing granted afterwards.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -70,15 +72,16 @@ pub async fn post(
     let actor = current.actor();
     let changed = with_db(&state, move |conn| {
         let account = staff::get(conn, id)?;
-        if !password::verify(&form.current, Some(&account.password_hash)) {
+        if !password::verify(&form.current, account.password_hash.as_deref()) {
             return Ok(false);
         }
         let hash = password::hash(&form.new).map_err(|e| StaffError::Internal(e.to_string()))?;
         let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
         if role == Role::Investigator {
-            desk::rewrap(&tx, id, &form.current, &form.new)?;
+            // P5: a new own key, the desk key granted to it, the old wrap and grant deleted.
+            desk::change_password(&tx, id, &form.current, &form.new)?;
         }
-        staff::set_password_hash(&tx, id, &hash)?;
+        staff::set_password_hash(&tx, id, Some(&hash))?;
         audit::record(
             &tx,
             &actor,

@@ -57,14 +57,44 @@ impl<'a> View<'a> {
     }
 }
 
+/// `GET /staff/reports?tab=…&page=…`: the queue under the session's filters. P8: every read
+/// is audited (tab and page only; the filters were audited when set).
 pub async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, StaffError> {
-    let filter = Filter::from_query(&query);
+    current.desk()?;
+    let mut filter = current
+        .0
+        .filter
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .at(
+            query.get("tab").map(String::as_str),
+            query.get("page").map(String::as_str),
+        );
+    // "在队列中查看" on a case: a case id is the desk's own number, nothing from a report.
+    if let Some(case_id) = query.get("case").and_then(|c| c.parse().ok()) {
+        filter = Filter {
+            case_id: Some(case_id),
+            ..Filter::default()
+        }
+        .at(Some("all"), None);
+        record(&state, &current, "queue.filter", "case".to_string()).await?;
+    }
+    *current.0.filter.lock().unwrap_or_else(|e| e.into_inner()) = filter.clone();
+    record(
+        &state,
+        &current,
+        "queue.read",
+        format!("tab:{} page:{}", filter.tab.code(), filter.page),
+    )
+    .await?;
     let snapshot = session_reports(&state, &current).await?;
     let schedule = schedule_view(&state).await?;
+    let desk_id = current.desk_id()?;
+    let team = with_db(&state, move |conn| Ok(staff::desk_members(conn, desk_id)?)).await?;
     let page = queue::apply(&snapshot.reports, &filter);
     let choices = state.choices();
     let rows: Vec<View> = page.rows.iter().map(|r| View::new(r, &choices)).collect();
@@ -73,24 +103,19 @@ pub async fn list(
         .iter()
         .map(|(t, n)| serde_json::json!({"code": t.code(), "label": t.label(), "count": n}))
         .collect();
-    let mut query_without_page: Vec<(String, String)> = query
-        .iter()
-        .filter(|(k, v)| k.as_str() != "page" && k.as_str() != "tab" && !v.is_empty())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    query_without_page.sort();
-    let base_query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(query_without_page)
-        .finish();
     let mut ctx = current.context();
     ctx.insert("schedule", &schedule);
     ctx.insert("reports", &rows);
     ctx.insert("tabs", &tabs);
     ctx.insert("filter", &filter);
+    ctx.insert(
+        "filtered",
+        &(!filter.field_names().is_empty() || !filter.q.is_empty()),
+    );
+    ctx.insert("team", &team);
     ctx.insert("tab", filter.tab.code());
     ctx.insert("page", &filter.page.min(page.pages));
     ctx.insert("pages", &page.pages);
-    ctx.insert("base_query", &base_query);
     ctx.insert(
         "categories",
         &options(Category::ALL, Category::code, Category::label),
@@ -115,6 +140,48 @@ pub async fn list(
     ))
 }
 
+/// `POST /staff/reports`: sets (or with `clear`, clears) the session's filters and search, then
+/// back to the queue. P8: audited by field name; the search as `queue.search`, without its text.
+pub async fn filter(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    form: web::Form<HashMap<String, String>>,
+) -> Result<HttpResponse, StaffError> {
+    current.desk()?;
+    current.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let tab = form.get("tab").map(String::as_str);
+    let filter = if form.contains_key("clear") {
+        Filter::default()
+    } else {
+        Filter::from_form(&form)
+    }
+    .at(tab, None);
+    let fields = filter.field_names().join(",");
+    if !fields.is_empty() || form.contains_key("clear") {
+        record(&state, &current, "queue.filter", fields).await?;
+    }
+    if !filter.q.is_empty() {
+        record(&state, &current, "queue.search", String::new()).await?;
+    }
+    let to = format!("/staff/reports?tab={}", filter.tab.code());
+    *current.0.filter.lock().unwrap_or_else(|e| e.into_inner()) = filter;
+    Ok(see_other(&to))
+}
+
+/// One audit row for this investigator (P8): ids and field names only.
+async fn record(
+    state: &AppState,
+    current: &CurrentStaff,
+    action: &'static str,
+    object: String,
+) -> Result<(), StaffError> {
+    let actor = current.actor();
+    with_db(state, move |conn| {
+        Ok(audit::record(conn, &actor, action, &object)?)
+    })
+    .await
+}
+
 /// P3: the release schedule in force, its last change, and whether the period is short enough
 /// to tie reports to when they were filed.
 async fn schedule_view(state: &AppState) -> Result<serde_json::Value, StaffError> {
@@ -126,6 +193,17 @@ async fn schedule_view(state: &AppState) -> Result<serde_json::Value, StaffError
         "too_short": pool.period_too_short(),
         "last_change": last_change,
     }))
+}
+
+/// A released report of the investigator's own desk (P11: another desk's copy is not found).
+fn desk_report(
+    conn: &rusqlite::Connection,
+    desk_id: i64,
+    id: i64,
+) -> Result<reports::StoredReport, StaffError> {
+    Some(reports::get(conn, id)?)
+        .filter(|r| r.desk_id == desk_id)
+        .ok_or(StaffError::NotFound)
 }
 
 #[derive(Serialize)]
@@ -141,10 +219,11 @@ pub async fn show(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
+    let desk_id = current.desk_id()?;
     let id = path.into_inner();
     let actor = current.actor();
     let (report, notes, team, all_cases) = with_db(&state, move |conn| -> Result<_, StaffError> {
-        let stored = reports::get(conn, id)?;
+        let stored = desk_report(conn, desk_id, id)?;
         audit::record(conn, &actor, "report.view", &format!("report:{id}"))?;
         let report = desk::open_report(&key, &BoxKey::derive(&key), &stored)?;
         let notes = reports::notes(conn, id)?
@@ -157,11 +236,9 @@ pub async fn show(
                 })
             })
             .collect::<Result<Vec<_>, StaffError>>()?;
-        let team: Vec<_> = staff::list(conn)?
-            .into_iter()
-            .filter(|a| a.role == Role::Investigator && !a.disabled)
-            .collect();
-        Ok((report, notes, team, cases::list(conn)?))
+        let team = staff::desk_members(conn, desk_id)?;
+        let all_cases = super::cases::desk_cases(conn, &key, desk_id)?;
+        Ok((report, notes, team, all_cases))
     })
     .await?;
     tracing::info!(
@@ -211,6 +288,7 @@ pub async fn triage(
     form: web::Form<TriageForm>,
 ) -> Result<HttpResponse, StaffError> {
     current.desk()?;
+    let desk_id = current.desk_id()?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     let form = form.into_inner();
@@ -218,7 +296,7 @@ pub async fn triage(
     let me = current.0.staff_id;
     with_db(&state, move |conn| -> Result<(), StaffError> {
         let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
-        reports::get(&tx, id)?;
+        desk_report(&tx, desk_id, id)?;
         let object = format!("report:{id}");
         if let Some(status) = form.status {
             let status = ReportStatus::parse(&status).ok_or(StaffError::NotFound)?;
@@ -236,7 +314,8 @@ pub async fn triage(
                 v => Some(v.parse::<i64>().map_err(|_| StaffError::NotFound)?),
             };
             if let Some(who) = who {
-                if staff::get(&tx, who)?.role != Role::Investigator {
+                let account = staff::get(&tx, who)?;
+                if account.role != Role::Investigator || account.desk_id != Some(desk_id) {
                     return Err(StaffError::Forbidden);
                 }
             }
@@ -254,15 +333,16 @@ pub async fn triage(
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let case_id = cases::save(
-                &tx,
-                &cases::Case {
-                    title: title.chars().take(100).collect(),
-                    listed: "unknown".into(),
-                    outcome: "open".into(),
-                    ..Default::default()
-                },
-            )?;
+            // P5: a case title typed while reading a report is sealed like the report.
+            let text = crate::desk::CaseText {
+                title: title.chars().take(100).collect(),
+                department: String::new(),
+                listed: "unknown".into(),
+                screening_code: String::new(),
+                month: String::new(),
+            };
+            let sealed = desk::seal_case(&tx, desk_id, &text)?;
+            let case_id = cases::create(&tx, desk_id, &sealed, "open")?;
             audit::record(&tx, &actor, "case.create", &format!("case:{case_id}"))?;
             reports::set_case(&tx, id, Some(case_id))?;
             audit::record(
@@ -274,7 +354,13 @@ pub async fn triage(
         } else if let Some(case_id) = form.case_id {
             let case_id = match case_id.as_str() {
                 "" => None,
-                v => Some(cases::get(&tx, v.parse().map_err(|_| StaffError::NotFound)?)?.id),
+                v => {
+                    let case = cases::get(&tx, v.parse().map_err(|_| StaffError::NotFound)?)?;
+                    if case.desk_id != desk_id {
+                        return Err(StaffError::NotFound);
+                    }
+                    Some(case.id)
+                }
             };
             reports::set_case(&tx, id, case_id)?;
             audit::record(
@@ -290,7 +376,8 @@ pub async fn triage(
             .map(|n| n.trim())
             .filter(|n| !n.is_empty())
         {
-            let sealed = desk::seal_note(&tx, note)?;
+            let sealed =
+                desk::seal_text(&tx, desk_id, crate::crypto::Purpose::Note, note.as_bytes())?;
             reports::add_note(&tx, id, me, &sealed)?;
             audit::record(&tx, &actor, "note.add", &object)?;
         }

@@ -127,7 +127,7 @@ pub async fn post(
             let typed = form.password.clone();
             let password_ok = with_db(&state, move |conn| {
                 let account = staff::get(conn, id)?;
-                Ok(password::verify(&typed, Some(&account.password_hash)))
+                Ok(password::verify(&typed, account.password_hash.as_deref()))
             })
             .await?;
             let step = secret

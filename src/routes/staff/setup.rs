@@ -1,6 +1,7 @@
 //! `/staff/setup/{token}`: the one-time first-run page printed by `jianfu serve`. It creates
-//! the first admin and the first investigator (and so the desk key), shows the recovery code
-//! once, and then the link is dead.
+//! the first admin only, with the password they choose, and hands them an enrolment link for
+//! the first investigator (the head of the desk): P5, the person who runs the server never
+//! sets an investigator's password nor sees the recovery code. Then the link is dead.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,10 +29,6 @@ pub struct SetupForm {
     admin_password2: Zeroizing<String>,
     #[serde(default)]
     investigator_username: String,
-    #[serde(default, skip_serializing)]
-    investigator_password: Zeroizing<String>,
-    #[serde(default, skip_serializing)]
-    investigator_password2: Zeroizing<String>,
 }
 
 /// Whether `token` is the live setup token: it matches the stored hash and no staff account
@@ -87,9 +84,7 @@ pub async fn post(
 ) -> Result<HttpResponse, StaffError> {
     same_origin(&req)?;
     let form = form.into_inner();
-    if *form.admin_password != *form.admin_password2
-        || *form.investigator_password != *form.investigator_password2
-    {
+    if *form.admin_password != *form.admin_password2 {
         return Ok(page(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -101,7 +96,6 @@ pub async fn post(
     let admin = form.admin_username.trim().to_string();
     let investigator = form.investigator_username.trim().to_string();
     let admin_pw = form.admin_password.clone();
-    let inv_pw = form.investigator_password.clone();
     let result = with_db(&state, move |conn| -> Result<Option<_>, StaffError> {
         if !token_is_live(conn, &token)? {
             return Ok(None);
@@ -109,21 +103,15 @@ pub async fn post(
         let created = (|| {
             // Both are checked before either is created, so a mistake leaves the link usable.
             accounts::validate(&admin, &admin_pw)?;
-            accounts::validate(&investigator, &inv_pw)?;
+            accounts::validate_username(&investigator)?;
             if admin == investigator {
                 return Err(AccountError::Store(StoreError::Conflict(
                     "管理员和调查人员需要两个不同的用户名。".into(),
                 )));
             }
-            accounts::add(conn, "setup", &admin, Role::Admin, &admin_pw, None)?;
-            accounts::add(
-                conn,
-                "setup",
-                &investigator,
-                Role::Investigator,
-                &inv_pw,
-                None,
-            )
+            let city = crate::store::desks::city(conn)?.id;
+            accounts::add(conn, "setup", &admin, Role::Admin, city, &admin_pw, None)?;
+            accounts::invite(conn, "setup", &investigator, Role::Investigator, city)
         })();
         if created.is_ok() {
             meta::delete(conn, meta::SETUP_TOKEN_HASH)?;
@@ -146,12 +134,13 @@ pub async fn post(
                 Some(&message),
             ))
         }
-        Some(Ok(added)) => {
+        Some(Ok(invitation)) => {
             let mut ctx = Context::new();
             ctx.insert(
-                "recovery_code",
-                &added.recovery.as_ref().map(|r| r.expose()),
+                "link",
+                &format!("{}{}", state.settings.public_url, invitation.link.path()),
             );
+            ctx.insert("hours", &accounts::LINK_HOURS);
             ctx.insert("admin", form.admin_username.trim());
             ctx.insert("investigator", form.investigator_username.trim());
             Ok(render::page(

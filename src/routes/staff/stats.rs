@@ -15,7 +15,8 @@ async fn compute(
     current: &CurrentStaff,
 ) -> Result<(stats::Summary, Vec<stats::Table>), StaffError> {
     let snapshot = session_reports(state, current).await?;
-    let all_cases = with_db(state, |conn| Ok(cases::list(conn)?)).await?;
+    let desk_id = current.desk_id()?;
+    let all_cases = with_db(state, move |conn| Ok(cases::of_desks(conn, &[desk_id])?)).await?;
     Ok(stats::compute(&snapshot, &all_cases))
 }
 

@@ -1,0 +1,121 @@
+//! `jianfu desk add|list|fingerprint|rotate`: the investigation desks (P11) and their keys (P5).
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::{sign_in, CliError};
+use crate::desk;
+use crate::store::{audit, desks};
+
+/// A desk code: 2 to 32 lower-case letters, digits or `-`.
+fn valid_code(code: &str) -> bool {
+    (2..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+pub fn add(dir: &Path, config: Option<&Path>, code: &str, name: &str) -> Result<(), CliError> {
+    if !valid_code(code) {
+        return Err(CliError::Usage(
+            "--code is 2 to 32 lower-case letters, digits or `-`".into(),
+        ));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 40 {
+        return Err(CliError::Usage("--name is 1 to 40 characters".into()));
+    }
+    let (_, data) = super::open(dir, config)?;
+    let conn = data.db.connect()?;
+    let id = desks::add(&conn, code, name)?;
+    audit::record(&conn, "cli", "desk.add", &format!("desk:{id} code:{code}"))?;
+    println!("Added desk `{code}` ({name}). Its key is made when its first investigator enrols: `jianfu user invite --username U --role investigator --desk {code}`.");
+    Ok(())
+}
+
+pub fn list(dir: &Path, config: Option<&Path>) -> Result<(), CliError> {
+    let (_, data) = super::open(dir, config)?;
+    let conn = data.db.connect()?;
+    println!("{:<12}  {:<19}  name", "code", "key fingerprint");
+    for d in desks::list(&conn)? {
+        let fingerprint = d
+            .public_key
+            .as_ref()
+            .map(desk::fingerprint)
+            .unwrap_or_else(|| "(no key yet)".into());
+        println!("{:<12}  {:<19}  {}", d.code, fingerprint, d.name);
+    }
+    Ok(())
+}
+
+fn find(conn: &rusqlite::Connection, code: &str) -> Result<desks::Desk, CliError> {
+    desks::by_code(conn, code)?.ok_or_else(|| {
+        CliError::Usage(format!(
+            "there is no desk `{code}` (see `jianfu desk list`)"
+        ))
+    })
+}
+
+pub fn fingerprint(dir: &Path, config: Option<&Path>, code: &str) -> Result<(), CliError> {
+    let (_, data) = super::open(dir, config)?;
+    let desk = find(&data.db.connect()?, code)?;
+    let key = desk.public_key.ok_or_else(|| {
+        CliError::Usage(format!(
+            "desk `{code}` has no key yet: its first investigator has not enrolled"
+        ))
+    })?;
+    println!("{}", desk::fingerprint(&key));
+    Ok(())
+}
+
+/// `jianfu desk rotate`: with investigator `username`'s password (and second-factor code),
+/// their desk's key is rotated in one transaction; the new recovery code is printed once.
+pub fn rotate(
+    dir: &Path,
+    config: Option<&Path>,
+    username: &str,
+    password_stdin: bool,
+) -> Result<(), CliError> {
+    let (_, data) = super::open(dir, config)?;
+    let mut conn = data.db.connect()?;
+    let signed_in = sign_in::investigator(&conn, &data, username, password_stdin, "desk.rotate")?;
+    let show = std::io::stderr().is_terminal();
+    let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
+    let started = std::time::Instant::now();
+    let (code, done) = desk::rotate(&tx, signed_in.desk_id, &signed_in.key, |n, total| {
+        if show {
+            eprint!("\rsealing reports again: {n}/{total}");
+        }
+    })?;
+    audit::record(
+        &tx,
+        &format!("staff:{}", signed_in.account.id),
+        "desk.rotate",
+        &format!(
+            "desk:{} reports:{} notes:{} cases:{} pending:{} grants:{}",
+            signed_in.desk_id, done.reports, done.notes, done.cases, done.pending, done.grants
+        ),
+    )?;
+    tx.commit().map_err(crate::store::StoreError::from)?;
+    let desk_id = signed_in.desk_id;
+    // P5: the old key goes now (zeroized on drop).
+    drop(signed_in);
+    if show {
+        eprintln!();
+    }
+    if let Some(key) = desk::public_key(&conn, desk_id)? {
+        eprintln!("New desk key fingerprint: {}", desk::fingerprint(&key));
+    }
+    eprintln!(
+        "Rotated the desk key in {:.1} s: {} reports, {} notes, {} cases and {} pending reports sealed again; {} grants renewed. Everyone of the desk signs in again.",
+        started.elapsed().as_secs_f64(),
+        done.reports,
+        done.notes,
+        done.cases,
+        done.pending,
+        done.grants
+    );
+    println!("New recovery code — print it, store it offline, destroy the old one; it is shown only now:");
+    println!("{}", code.expose());
+    Ok(())
+}
