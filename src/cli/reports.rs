@@ -1,11 +1,12 @@
 //! `jianfu reports export`: released reports, decrypted with an investigator's password.
+//! The CSV goes through the one safe writer (P10).
 
 use std::io::Write;
 use std::path::Path;
 
 use super::{password_input, CliError, ExportFormat};
 use crate::crypto::desk_box::BoxKey;
-use crate::csv;
+use crate::csv::CsvWriter;
 use crate::desk;
 use crate::store::staff::{self, Role};
 use crate::store::{audit, reports};
@@ -35,49 +36,53 @@ pub fn export(
         "reports.export",
         &format!("count:{}", stored.len()),
     )?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if let ExportFormat::Csv = format {
-        let header = [
-            "id",
-            "category",
-            "channel",
-            "department",
-            "township",
-            "occurred",
-            "listed",
-            "body",
-            "released",
-            "status",
-        ];
-        out.write_all(csv::record(header).as_bytes())
-            .map_err(CliError::io("stdout"))?;
-    }
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
     let box_key = BoxKey::derive(&key);
-    for s in &stored {
-        let r = desk::open_report(&key, &box_key, s)?;
-        let line = match format {
-            ExportFormat::Jsonl => {
-                let mut l =
+    match format {
+        ExportFormat::Jsonl => {
+            let mut out = out;
+            for s in &stored {
+                let r = desk::open_report(&key, &box_key, s)?;
+                let mut line =
                     serde_json::to_string(&r).map_err(|e| CliError::Usage(e.to_string()))?;
-                l.push('\n');
-                l
+                line.push('\n');
+                out.write_all(line.as_bytes())
+                    .map_err(CliError::io("stdout"))?;
             }
-            ExportFormat::Csv => csv::record([
-                r.id.as_str(),
-                r.category.code(),
-                r.channel.code(),
-                &r.department,
-                &r.township,
-                &r.occurred.to_string(),
-                r.listed.code(),
-                &r.body,
-                &r.released,
-                r.status.code(),
-            ]),
-        };
-        out.write_all(line.as_bytes())
-            .map_err(CliError::io("stdout"))?;
+            out.flush().map_err(CliError::io("stdout"))?;
+        }
+        ExportFormat::Csv => {
+            // P10: what reporters typed is neutralized before any spreadsheet sees it.
+            let mut csv = CsvWriter::new(out)?;
+            csv.row([
+                "id",
+                "category",
+                "channel",
+                "department",
+                "township",
+                "occurred",
+                "listed",
+                "body",
+                "released",
+                "status",
+            ])?;
+            for s in &stored {
+                let r = desk::open_report(&key, &box_key, s)?;
+                csv.row([
+                    r.id.as_str(),
+                    r.category.code(),
+                    r.channel.code(),
+                    &r.department,
+                    &r.township,
+                    &r.occurred.to_string(),
+                    r.listed.code(),
+                    &r.body,
+                    &r.released,
+                    r.status.code(),
+                ])?;
+            }
+            csv.finish()?.flush().map_err(CliError::io("stdout"))?;
+        }
     }
-    out.flush().map_err(CliError::io("stdout"))?;
     Ok(())
 }

@@ -6,6 +6,7 @@ mod browser;
 mod card_sheet;
 mod cli;
 mod console;
+mod csv_safety;
 mod desk;
 mod durability;
 mod export;
