@@ -10,6 +10,7 @@ mod csv_safety;
 mod desk;
 mod durability;
 mod export;
+mod flooding;
 mod forensics;
 mod lists;
 mod metadata;
