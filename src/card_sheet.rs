@@ -50,18 +50,15 @@ pub fn render(
     Ok(match format {
         CardFormat::Txt => grouped.iter().map(|c| format!("{c}\n")).collect(),
         CardFormat::Csv => {
-            let mut s = crate::csv::record(["batch", "label", "expires", "code"]);
+            // P10: the one safe writer (the label is typed by an admin).
             let id = batch.id.to_string();
             let expires = batch.expires.map(|d| d.to_string()).unwrap_or_default();
-            for c in &grouped {
-                s.push_str(&crate::csv::record([
-                    id.as_str(),
-                    batch.label,
-                    expires.as_str(),
-                    c.as_str(),
-                ]));
-            }
-            s
+            let header = ["batch", "label", "expires", "code"];
+            let rows = grouped
+                .iter()
+                .map(|c| [id.as_str(), batch.label, expires.as_str(), c.as_str()]);
+            crate::csv::to_string(std::iter::once(header).chain(rows))
+                .map_err(|e| tera::Error::msg(e.to_string()))?
         }
         CardFormat::Html => {
             let mut ctx = Context::new();

@@ -136,7 +136,12 @@ pub fn parse_csv(kind: ListKind, text: &str) -> Result<Vec<Row>, Vec<BadRow>> {
             });
             continue;
         }
-        let row: Row = record.iter().map(str::to_string).collect();
+        // A cell this service exported with a `'` before a formula start (P10) comes back
+        // as it was.
+        let row: Row = record
+            .iter()
+            .map(|c| crate::csv::restore(c).trim().to_string())
+            .collect();
         if let Some((col, _)) = columns
             .iter()
             .zip(&row)
@@ -181,13 +186,14 @@ pub fn parse_csv(kind: ListKind, text: &str) -> Result<Vec<Row>, Vec<BadRow>> {
     }
 }
 
-/// The list as CSV, header first.
-pub fn to_csv(kind: ListKind, rows: &[Row]) -> String {
-    let mut out = crate::csv::record(kind.columns().iter().copied());
-    for row in rows {
-        out.push_str(&crate::csv::record(row.iter().map(String::as_str)));
-    }
-    out
+/// The list as CSV, header first, through the one safe writer (P10); `parse_csv` reads it
+/// back as it was.
+pub fn to_csv(kind: ListKind, rows: &[Row]) -> Result<String, crate::csv::CsvError> {
+    let header: Vec<&str> = kind.columns().to_vec();
+    let rows = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect::<Vec<_>>());
+    crate::csv::to_string(std::iter::once(header).chain(rows))
 }
 
 #[cfg(test)]
@@ -228,9 +234,22 @@ mod tests {
         let rows = parse_csv(ListKind::Certificates, ListKind::Certificates.defaults()).unwrap();
         let again = parse_csv(
             ListKind::Certificates,
-            &to_csv(ListKind::Certificates, &rows),
+            &to_csv(ListKind::Certificates, &rows).unwrap(),
         );
         assert_eq!(again.unwrap(), rows);
+    }
+
+    /// P10: names that look like formulas are neutralized in the file and come back as they
+    /// were when the file is imported again.
+    #[test]
+    fn formula_looking_names_are_neutralized_and_round_trip() {
+        let rows: Vec<Row> = ["=1+1", "-县局", "@x", "＝y", "+86 局", "普通局"]
+            .iter()
+            .map(|n| vec![n.to_string()])
+            .collect();
+        let text = to_csv(ListKind::Departments, &rows).unwrap();
+        assert!(text.starts_with("\u{feff}name\r\n'=1+1\r\n'-县局\r\n'@x\r\n'＝y\r\n"));
+        assert_eq!(parse_csv(ListKind::Departments, &text).unwrap(), rows);
     }
 }
 

@@ -64,7 +64,7 @@ impl Application {
             data.card_hasher,
             templates::load()?,
             choices,
-        ));
+        )?);
         let pool_settings = settings.pool;
         actix_web::rt::spawn(pool::run(
             pool_settings,

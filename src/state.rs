@@ -7,7 +7,7 @@ use tera::Tera;
 
 use crate::authentication::throttle::{AddressHasher, Throttle};
 use crate::authentication::totp::TotpSealer;
-use crate::authentication::SessionStore;
+use crate::authentication::{PasswordGate, SessionStore};
 use crate::card_check::CardCheck;
 use crate::configuration::Settings;
 use crate::crypto::{CardHasher, PublicKey};
@@ -26,9 +26,11 @@ pub struct AppState {
     pub totp_sealer: TotpSealer,
     pub templates: Tera,
     pub sessions: SessionStore,
-    /// Failed logins per username (no addresses), 5 per 15 minutes.
-    pub login_throttle: Throttle<String>,
-    /// Refused card attempts per keyed network hash, in memory for ten minutes (P4, P9).
+    /// Every staff password check passes here (P9): a few Argon2 evaluations at once, five
+    /// guesses per account (no addresses) per 15 minutes, counted before they are evaluated.
+    pub password_gate: PasswordGate,
+    /// Refused card attempts per keyed network hash, in memory for ten minutes (P4, P9), at
+    /// most `throttle::DEFAULT_CAPACITY` networks.
     pub report_throttle: Throttle<[u8; 16]>,
     pub address_hasher: AddressHasher,
     /// The desks' public keys, by desk id, read from the database when first needed and again
@@ -48,9 +50,9 @@ impl AppState {
         card_hasher: CardHasher,
         templates: Tera,
         choices: Choices,
-    ) -> AppState {
+    ) -> std::io::Result<AppState> {
         let report_attempts = settings.report_attempts;
-        AppState {
+        Ok(AppState {
             settings,
             db,
             writer,
@@ -59,13 +61,13 @@ impl AppState {
             card_hasher,
             templates,
             sessions: SessionStore::default(),
-            login_throttle: Throttle::new(5, Duration::from_secs(15 * 60)),
+            password_gate: PasswordGate::start()?,
             report_throttle: Throttle::new(report_attempts, Duration::from_secs(10 * 60)),
             address_hasher: AddressHasher::default(),
             desk_keys: RwLock::new(None),
             choices: RwLock::new(Arc::new(choices)),
             desk_generation: Arc::default(),
-        }
+        })
     }
 
     /// Every desk's public key that exists, by desk id.

@@ -170,16 +170,15 @@ pub fn compute(snapshot: &Snapshot, all_cases: &[StoredCase]) -> (Summary, Vec<T
     (summary, tables)
 }
 
-/// A table as CSV: label, count.
-pub fn to_csv(t: &Table) -> String {
-    let mut out = crate::csv::record([t.title, "count"]);
-    for b in &t.bars {
-        out.push_str(&crate::csv::record([
-            b.label.as_str(),
-            &b.count.to_string(),
-        ]));
-    }
-    out
+/// A table as CSV: label, count. Labels are what reporters typed (departments, townships):
+/// P10, through the one safe writer.
+pub fn to_csv(t: &Table) -> Result<String, crate::csv::CsvError> {
+    let header = [t.title.to_string(), "count".to_string()];
+    let rows = t
+        .bars
+        .iter()
+        .map(|b| [b.label.clone(), b.count.to_string()]);
+    crate::csv::to_string(std::iter::once(header).chain(rows))
 }
 
 #[cfg(test)]

@@ -78,7 +78,14 @@ pub fn rotate(
 ) -> Result<(), CliError> {
     let (_, data) = super::open(dir, config)?;
     let mut conn = data.db.connect()?;
-    let signed_in = sign_in::investigator(&conn, &data, username, password_stdin, "desk.rotate")?;
+    let signed_in = sign_in::investigator(
+        &mut conn,
+        &data,
+        username,
+        password_stdin,
+        "desk.rotate",
+        "desk.rotate",
+    )?;
     let show = std::io::stderr().is_terminal();
     let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
     let started = std::time::Instant::now();

@@ -241,6 +241,8 @@ pub enum CliError {
     Desk(#[from] DeskError),
     #[error(transparent)]
     Startup(#[from] StartupError),
+    #[error(transparent)]
+    Csv(#[from] crate::csv::CsvError),
     #[error("{0}")]
     Usage(String),
     #[error("{path}: {source}")]

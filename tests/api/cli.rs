@@ -198,7 +198,7 @@ fn tokens_issue_txt_csv_and_html_and_revoke() {
         "",
     );
     let csv = std::fs::read_to_string(&out).unwrap();
-    assert!(csv.starts_with("batch,label,expires,code\r\n"));
+    assert!(csv.starts_with("\u{feff}batch,label,expires,code\r\n"));
     assert!(csv.contains("2,\"镇,甲\",2099-12-31,"));
     assert_eq!(csv.lines().count(), 4);
     let html = app.cli_ok(

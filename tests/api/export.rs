@@ -63,7 +63,7 @@ fn a_report_round_trips_byte_exact_through_export() {
         &format!("{INVESTIGATOR_PASSWORD}\n"),
     );
     assert!(csv.starts_with(
-        "id,category,channel,department,township,occurred,listed,body,released,status\r\n"
+        "\u{feff}id,category,channel,department,township,occurred,listed,body,released,status\r\n"
     ));
     assert!(csv.contains(
         "\"要求开具“生活困难证明”，并加盖村委会公章。\n第二段：<b>不是标签</b> & \"\"引号\"\""

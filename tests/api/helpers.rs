@@ -150,6 +150,11 @@ impl TestApp {
         self.child = Some(child);
     }
 
+    /// The server's process id, e.g. to read its memory from `/proc/<pid>/status`.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }

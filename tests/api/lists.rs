@@ -28,7 +28,7 @@ fn a_bad_import_reports_each_row_and_leaves_the_list_unchanged() {
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
     let before = admin.get("/staff/lists/admission.csv");
     assert_eq!(before.status, 200);
-    assert!(before.body.starts_with("code,name,kind,basis\r\n"));
+    assert!(before.body.starts_with("\u{feff}code,name,kind,basis\r\n"));
     let bad = "code,name,kind,basis\nX-1,新事项,协助,\nX-1,重复编码,协助,\nX-3,,协助,\n";
     let r = admin.post_csrf("/staff/lists/admission", &[("csv", bad)]);
     assert_eq!(r.status, 422);
@@ -52,7 +52,7 @@ fn an_import_replaces_the_list_and_the_form_follows() {
     assert_eq!(r.status, 303);
     assert_eq!(
         admin.get("/staff/lists/departments.csv").body,
-        "name\r\n县民政局\r\n县农业农村局\r\n县住房和城乡建设局\r\n"
+        "\u{feff}name\r\n县民政局\r\n县农业农村局\r\n县住房和城乡建设局\r\n"
     );
     let page = app.get("/").body;
     assert!(page.contains("list=\"department-list\""));

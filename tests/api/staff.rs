@@ -271,7 +271,7 @@ fn admins_read_and_export_the_audit_log_and_investigators_cannot() {
     let page = admin.get("/staff/audit").body;
     assert!(page.contains("report.view") && page.contains(&format!("report:{id}")));
     let csv = admin.get("/staff/audit.csv");
-    assert!(csv.body.starts_with("at,actor,action,object\r\n"));
+    assert!(csv.body.starts_with("\u{feff}at,actor,action,object\r\n"));
     assert!(csv.body.contains("report.view"));
     assert!(!csv.body.contains("审计日志里不应出现"));
 }

@@ -43,15 +43,18 @@ pub async fn export(
         Ok(audit::recent(conn, u32::MAX)?)
     })
     .await?;
-    let mut csv = crate::csv::record(["at", "actor", "action", "object"]);
-    for e in &entries {
-        csv.push_str(&crate::csv::record([
+    // P10: the one safe writer, like every CSV.
+    let header = ["at", "actor", "action", "object"];
+    let rows = entries.iter().map(|e| {
+        [
             e.at.as_str(),
             e.actor.as_str(),
             e.action.as_str(),
             e.object.as_str(),
-        ]));
-    }
+        ]
+    });
+    let csv = crate::csv::to_string(std::iter::once(header).chain(rows))
+        .map_err(|e| StaffError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

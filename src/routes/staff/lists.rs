@@ -70,10 +70,15 @@ async fn page(
     ctx.insert("slug", kind.slug());
     ctx.insert("label", kind.label());
     ctx.insert("columns", kind.columns());
-    ctx.insert(
-        "csv",
-        &text.unwrap_or_else(|| reference::to_csv(kind, &rows)),
-    );
+    let text = match text {
+        Some(t) => t,
+        // The text to edit in place: the file's cells, without the file's byte-order mark.
+        None => reference::to_csv(kind, &rows)
+            .map_err(|e| StaffError::Internal(e.to_string()))?
+            .trim_start_matches(crate::csv::BOM)
+            .to_string(),
+    };
+    ctx.insert("csv", &text);
     ctx.insert("rows", &rows);
     ctx.insert("bad", bad);
     ctx.insert("saved", &saved);
@@ -114,7 +119,7 @@ pub async fn export(
             "Content-Disposition",
             format!("attachment; filename=\"jianfu-{}.csv\"", kind.slug()),
         ))
-        .body(reference::to_csv(kind, &rows)))
+        .body(reference::to_csv(kind, &rows).map_err(|e| StaffError::Internal(e.to_string()))?))
 }
 
 pub async fn import(

@@ -1,7 +1,9 @@
-//! `/staff/login` and `/staff/logout`. Argon2id on a blocking thread; an unknown username
-//! costs the same as a wrong password; an account with a second factor also needs a fresh
-//! TOTP code, and every failure says the same and counts towards the per-account throttle
-//! (P8). An investigator's login also unwraps the desk key into the session (P5).
+//! `/staff/login` and `/staff/logout`. Argon2id behind the password gate (P9: a few at once,
+//! 503 beyond, each guess counted before it is evaluated); an unknown username costs the
+//! same as a wrong password and is audited as `unknown`; an account with a second factor
+//! also needs a fresh TOTP code, and every failure says the same and counts towards the
+//! per-account limit (P8). An investigator's login also unwraps the desk key into the
+//! session (P5).
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -12,6 +14,7 @@ use zeroize::Zeroizing;
 
 use super::guard::same_origin;
 use super::{with_db, CurrentStaff, StaffError};
+use crate::authentication::gate::{self, Refusal};
 use crate::authentication::session::COOKIE;
 use crate::authentication::{password, totp};
 use crate::desk;
@@ -50,6 +53,30 @@ fn login_page(
     render::page(&state.templates, status, "staff/login.html", &ctx)
 }
 
+/// A login the gate did not let through: nothing was evaluated. The name is kept in the
+/// form, the password never is.
+fn refused(state: &AppState, username: &str, refusal: Refusal) -> Result<HttpResponse, StaffError> {
+    let (status, message) = super::gate_refusal(refusal)?;
+    let message = match refusal {
+        Refusal::TooManyGuesses => "登录失败次数太多，请 15 分钟后再试。",
+        Refusal::Busy => "同时登录的人太多，请过几秒钟再点一次“登录”。",
+        _ => message,
+    };
+    let username = if refusal == Refusal::NameTooLong {
+        ""
+    } else {
+        username
+    };
+    let mut page = login_page(state, status, username, Some(message));
+    if refusal == Refusal::Busy {
+        page.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("5"),
+        );
+    }
+    Ok(page)
+}
+
 fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", to))
@@ -78,69 +105,80 @@ pub async fn post(
         password,
         code,
     } = form.into_inner();
-    let username = username.trim().to_string();
-    if state.login_throttle.is_blocked(&username) {
-        return Ok(login_page(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            &username,
-            Some("登录失败次数太多，请 15 分钟后再试。"),
-        ));
+    // P9: a name longer than any account's costs nothing — not counted, hashed, audited or
+    // echoed.
+    if username.trim().len() > gate::MAX_USERNAME_BYTES {
+        return refused(&state, "", Refusal::NameTooLong);
     }
+    let username = username.trim().to_string();
     let name = username.clone();
+    let db = state.db.clone();
     let sealer = state.totp_sealer.clone();
     let require_totp = state.settings.require_totp;
-    let outcome = with_db(&state, move |conn| -> Result<Outcome, StaffError> {
-        let account = staff::find(conn, &name)?.filter(|a| !a.disabled);
-        let ok = password::verify(
-            &password,
-            account.as_ref().and_then(|a| a.password_hash.as_deref()),
-        );
-        let Some(account) = account.filter(|_| ok) else {
-            audit::record(conn, &format!("login:{name}"), "login.failed", "")?;
-            return Ok(Outcome::Refused);
-        };
-        let second_factor = staff::totp(conn, account.id)?;
-        if let Some(sealed) = &second_factor {
-            let secret = sealer
-                .open(account.id, sealed)
-                .map_err(|e| StaffError::Internal(e.to_string()))?;
-            let accepted = match secret.check(&code, totp::now()) {
-                Some(step) => staff::claim_totp_step(conn, account.id, step)?,
-                None => false,
+    // P9: the whole login's Argon2 work (the password hash, an investigator's own key) runs
+    // behind the gate, and this guess is counted before it is evaluated.
+    let checked = state
+        .password_gate
+        .check(&username, move |guess| -> Result<Outcome, StaffError> {
+            let conn = &mut db.connect()?;
+            let found = staff::find(conn, &name)?;
+            let active = found.as_ref().filter(|a| !a.disabled);
+            // An account that has not enrolled has no password: the dummy hash answers.
+            let ok = password::verify(&password, active.and_then(|a| a.password_hash.as_deref()));
+            let account = match active {
+                Some(a) if ok => a,
+                _ => {
+                    // P8: never the name as typed; an account by its id.
+                    let actor = found
+                        .as_ref()
+                        .map_or_else(|| "unknown".into(), |a| format!("staff:{}", a.id));
+                    audit::record(conn, &actor, "login.failed", "")?;
+                    return Ok(Outcome::Refused);
+                }
             };
-            if !accepted {
-                let actor = format!("staff:{}", account.id);
-                audit::record(conn, &actor, "login.failed", "second factor")?;
-                return Ok(Outcome::Refused);
+            let second_factor = staff::totp(conn, account.id)?;
+            if let Some(sealed) = &second_factor {
+                let secret = sealer
+                    .open(account.id, sealed)
+                    .map_err(|e| StaffError::Internal(e.to_string()))?;
+                let accepted = match secret.check(&code, totp::now()) {
+                    Some(step) => staff::claim_totp_step(conn, account.id, step)?,
+                    None => false,
+                };
+                if !accepted {
+                    let actor = format!("staff:{}", account.id);
+                    audit::record(conn, &actor, "login.failed", "second factor")?;
+                    return Ok(Outcome::Refused);
+                }
             }
-        }
-        let desk = match account.role {
-            Role::Investigator => desk::unlock(conn, account.id, &password)?,
-            Role::Admin => None,
-        };
-        let desk_id = account.desk_id;
-        staff::touch_last_login(conn, account.id)?;
-        audit::record(conn, &format!("staff:{}", account.id), "login", "")?;
-        Ok(Outcome::Ok {
-            id: account.id,
-            role: account.role,
-            desk_id,
-            desk,
-            second_factor_due: require_totp && second_factor.is_none(),
+            guess.right();
+            let actor = format!("staff:{}", account.id);
+            let desk = match account.role {
+                Role::Investigator => desk::unlock(conn, account.id, &password)?,
+                Role::Admin => None,
+            };
+            staff::touch_last_login(conn, account.id)?;
+            audit::record(conn, &actor, "login", "")?;
+            Ok(Outcome::Ok {
+                id: account.id,
+                role: account.role,
+                desk_id: account.desk_id,
+                desk,
+                second_factor_due: require_totp && second_factor.is_none(),
+            })
         })
-    })
-    .await?;
+        .await;
+    let outcome = match checked {
+        Ok(outcome) => outcome?,
+        Err(refusal) => return refused(&state, &username, refusal),
+    };
     match outcome {
-        Outcome::Refused => {
-            state.login_throttle.fail(username.clone());
-            Ok(login_page(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                &username,
-                Some("用户名、密码或动态码不正确。"),
-            ))
-        }
+        Outcome::Refused => Ok(login_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &username,
+            Some("用户名、密码或动态码不正确。"),
+        )),
         Outcome::Ok {
             id,
             role,
@@ -148,7 +186,6 @@ pub async fn post(
             desk,
             second_factor_due,
         } => {
-            state.login_throttle.clear(&username);
             tracing::info!(staff_id = id, "staff login");
             let unlocked = desk.is_some();
             let token = state.sessions.start(id, username, role, desk_id, desk);

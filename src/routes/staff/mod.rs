@@ -103,6 +103,27 @@ fn store_desk_boxes_later(state: &AppState, boxes: Vec<(i64, Vec<u8>)>) {
     });
 }
 
+/// The status and message for a password check the gate refused (P9); nothing was
+/// evaluated. `Stopped` is an internal error.
+pub(crate) fn gate_refusal(
+    refusal: crate::authentication::gate::Refusal,
+) -> Result<(actix_web::http::StatusCode, &'static str), StaffError> {
+    use crate::authentication::gate::Refusal;
+    use actix_web::http::StatusCode;
+    Ok(match refusal {
+        Refusal::NameTooLong => (StatusCode::UNPROCESSABLE_ENTITY, "用户名最多 32 个字符。"),
+        Refusal::TooManyGuesses => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "密码错误次数太多，请 15 分钟后再试。",
+        ),
+        Refusal::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "同时核对密码的人太多，请过几秒钟再试。",
+        ),
+        Refusal::Stopped => return Err(StaffError::Internal(refusal.to_string())),
+    })
+}
+
 /// Tells every session that released reports changed.
 pub(crate) fn desk_changed(state: &AppState) {
     state

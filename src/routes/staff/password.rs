@@ -1,14 +1,15 @@
 //! `/staff/password`: a staff member changes their own password. P5: an investigator gets a new
 //! own key under the new password, the desk key is granted to it in the same transaction, and
 //! the old wrap and grant are deleted — so the old password with a copy of the files taken
-//! before opens nothing granted afterwards.
+//! before opens nothing granted afterwards. The current password is checked behind the
+//! password gate, like a login (P9).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::{with_db, CurrentStaff, StaffError};
+use super::{gate_refusal, CurrentStaff, StaffError};
 use crate::authentication::password;
 use crate::desk;
 use crate::routes::render;
@@ -70,28 +71,49 @@ pub async fn post(
     let id = current.0.staff_id;
     let role = current.0.role;
     let actor = current.actor();
-    let changed = with_db(&state, move |conn| {
-        let account = staff::get(conn, id)?;
-        if !password::verify(&form.current, account.password_hash.as_deref()) {
-            return Ok(false);
+    let db = state.db.clone();
+    // P9: the old password's check, the new hash and an investigator's re-wrapped key run
+    // behind the gate, counted against the account like a login (a session left open is
+    // not a way to guess the password faster).
+    let checked = state
+        .password_gate
+        .check(
+            &current.0.username,
+            move |guess| -> Result<bool, StaffError> {
+                let conn = &mut db.connect()?;
+                let account = staff::get(conn, id)?;
+                if !password::verify(&form.current, account.password_hash.as_deref()) {
+                    audit::record(conn, &actor, "account.password_change.refused", "")?;
+                    return Ok(false);
+                }
+                guess.right();
+                let hash =
+                    password::hash(&form.new).map_err(|e| StaffError::Internal(e.to_string()))?;
+                let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
+                if role == Role::Investigator {
+                    // P5: a new own key, the desk key granted to it, the old wrap and grant
+                    // deleted.
+                    desk::change_password(&tx, id, &form.current, &form.new)?;
+                }
+                staff::set_password_hash(&tx, id, Some(&hash))?;
+                audit::record(
+                    &tx,
+                    &actor,
+                    "account.password_change",
+                    &format!("staff:{id}"),
+                )?;
+                tx.commit().map_err(crate::store::StoreError::from)?;
+                Ok(true)
+            },
+        )
+        .await;
+    let changed = match checked {
+        Ok(changed) => changed?,
+        Err(refusal) => {
+            let (status, message) = gate_refusal(refusal)?;
+            return Ok(page(&state, &current, status, None, Some(message)));
         }
-        let hash = password::hash(&form.new).map_err(|e| StaffError::Internal(e.to_string()))?;
-        let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
-        if role == Role::Investigator {
-            // P5: a new own key, the desk key granted to it, the old wrap and grant deleted.
-            desk::change_password(&tx, id, &form.current, &form.new)?;
-        }
-        staff::set_password_hash(&tx, id, Some(&hash))?;
-        audit::record(
-            &tx,
-            &actor,
-            "account.password_change",
-            &format!("staff:{id}"),
-        )?;
-        tx.commit().map_err(crate::store::StoreError::from)?;
-        Ok(true)
-    })
-    .await?;
+    };
     if !changed {
         return refuse("当前密码不正确。");
     }

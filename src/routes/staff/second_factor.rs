@@ -125,11 +125,34 @@ pub async fn post(
                 );
             };
             let typed = form.password.clone();
-            let password_ok = with_db(&state, move |conn| {
-                let account = staff::get(conn, id)?;
-                Ok(password::verify(&typed, account.password_hash.as_deref()))
-            })
-            .await?;
+            let db = state.db.clone();
+            // P9: the password is checked behind the gate and counted like a login guess.
+            let checked = state
+                .password_gate
+                .check(
+                    &current.0.username,
+                    move |guess| -> Result<bool, StaffError> {
+                        let account = staff::get(&db.connect()?, id)?;
+                        let ok = password::verify(&typed, account.password_hash.as_deref());
+                        if ok {
+                            guess.right();
+                        }
+                        Ok(ok)
+                    },
+                )
+                .await;
+            let password_ok = match checked {
+                Ok(ok) => ok?,
+                Err(refusal) => {
+                    *current
+                        .0
+                        .pending_totp
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(secret);
+                    let (status, message) = super::gate_refusal(refusal)?;
+                    return page(&state, &current, status, false, None, Some(message));
+                }
+            };
             let step = secret
                 .check(&form.code, totp::now())
                 .filter(|_| password_ok);

@@ -53,5 +53,5 @@ pub async fn csv(
             "Content-Disposition",
             format!("attachment; filename=\"jianfu-stats-{slug}.csv\""),
         ))
-        .body(stats::to_csv(table)))
+        .body(stats::to_csv(table).map_err(|e| StaffError::Internal(e.to_string()))?))
 }
