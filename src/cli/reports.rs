@@ -26,8 +26,14 @@ pub fn export(
 ) -> Result<(), CliError> {
     let (_, data) = super::open(dir, config)?;
     let mut conn = data.db.connect()?;
-    let signed_in =
-        sign_in::investigator(&mut conn, &data, username, password_stdin, "export", EXPORTED)?;
+    let signed_in = sign_in::investigator(
+        &mut conn,
+        &data,
+        username,
+        password_stdin,
+        "export",
+        EXPORTED,
+    )?;
     let key = signed_in.key.clone();
     let actor = format!("staff:{}", signed_in.account.id);
     // P11: only what was sealed to this investigator's desk.

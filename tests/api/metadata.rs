@@ -240,3 +240,29 @@ fn has_inline_handler(html: &str) -> bool {
         name_len > 0 && rest[name_len..].starts_with('=')
     })
 }
+
+/// P5: a report is sealed to the desk key at the moment of submission. While it waits in the
+/// pool, no file of the data dir holds a word of it (the release seals it again; a copy taken
+/// before the release must not be the place where it lies open).
+#[test]
+fn a_pending_report_is_sealed_in_every_file_before_its_release() {
+    let app = spawn_app_with(&[("JIANFU_POOL_RELEASE_EVERY", "24h")]);
+    app.add_staff();
+    let card = &app.issue_cards(1)[0];
+    let body = "等待交付时也加密：独特标记辛壬癸子丑寅。";
+    assert_eq!(app.file(card, body).status, 303);
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let pending: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 1, "the report waits (else this checks nothing)");
+    for (path, bytes) in crate::helpers::all_files(&app.data_dir()) {
+        for word in ["辛壬癸子丑寅", "县农业农村局", "城关镇"] {
+            assert!(
+                !crate::helpers::contains(&bytes, word.as_bytes()),
+                "{word} in {}",
+                path.display()
+            );
+        }
+    }
+}

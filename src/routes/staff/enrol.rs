@@ -92,10 +92,27 @@ pub async fn post(
         return refuse("两次输入的密码不一致。");
     }
     let password = form.password.clone();
-    let enrolled = with_db(&state, move |conn| {
-        Ok(accounts::enrol(conn, &token, &password))
-    })
-    .await?;
+    let db = state.db.clone();
+    // P9: the new hash and key wrap (Argon2) run behind the password gate like a login.
+    let enrolled = state
+        .password_gate
+        .work(move || -> Result<_, StaffError> {
+            Ok(accounts::enrol(&mut db.connect()?, &token, &password))
+        })
+        .await;
+    let enrolled = match enrolled {
+        Ok(result) => result?,
+        Err(refusal) => {
+            let (status, message) = super::gate_refusal(refusal)?;
+            return Ok(form_page(
+                &state,
+                status,
+                &account.username,
+                account.role,
+                Some(message),
+            ));
+        }
+    };
     let enrolled = match enrolled {
         Ok(e) => e,
         Err(AccountError::Password(e)) => return refuse(&e.to_string()),

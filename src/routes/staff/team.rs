@@ -148,30 +148,44 @@ pub async fn rotate(
     let me = current.0.staff_id;
     let actor = current.actor();
     let typed = form.password.clone();
-    let rotated = with_db(&state, move |conn| -> Result<_, StaffError> {
-        let account = staff::get(conn, me)?;
-        if !password::verify(&typed, account.password_hash.as_deref()) {
-            return Ok(None);
+    let db = state.db.clone();
+    // P9: the password is checked behind the gate, counted like a login's guess.
+    let rotated = state
+        .password_gate
+        .check(&current.0.username, move |guess| -> Result<_, StaffError> {
+            let conn = &mut db.connect()?;
+            let account = staff::get(conn, me)?;
+            if !password::verify(&typed, account.password_hash.as_deref()) {
+                audit::record(conn, &actor, "desk.rotate.refused", "wrong password")?;
+                return Ok(None);
+            }
+            guess.right();
+            let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
+            let (code, done) = desk::rotate(&tx, desk_id, &key, |_, _| {})?;
+            drop(key);
+            audit::record(
+                &tx,
+                &actor,
+                "desk.rotate",
+                &format!(
+                    "desk:{desk_id} reports:{} notes:{} cases:{} pending:{} grants:{}",
+                    done.reports, done.notes, done.cases, done.pending, done.grants
+                ),
+            )?;
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            let fingerprint = desk::public_key(conn, desk_id)?
+                .as_ref()
+                .map(desk::fingerprint);
+            Ok(Some((code, fingerprint)))
+        })
+        .await;
+    let rotated = match rotated {
+        Ok(rotated) => rotated?,
+        Err(refusal) => {
+            let (status, message) = super::gate_refusal(refusal)?;
+            return page(&state, &current, status, None, Some(message)).await;
         }
-        let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
-        let (code, done) = desk::rotate(&tx, desk_id, &key, |_, _| {})?;
-        drop(key);
-        audit::record(
-            &tx,
-            &actor,
-            "desk.rotate",
-            &format!(
-                "desk:{desk_id} reports:{} notes:{} cases:{} pending:{} grants:{}",
-                done.reports, done.notes, done.cases, done.pending, done.grants
-            ),
-        )?;
-        tx.commit().map_err(crate::store::StoreError::from)?;
-        let fingerprint = desk::public_key(conn, desk_id)?
-            .as_ref()
-            .map(desk::fingerprint);
-        Ok(Some((code, fingerprint)))
-    })
-    .await?;
+    };
     let Some((code, fingerprint)) = rotated else {
         return page(
             &state,
