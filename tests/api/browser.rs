@@ -200,3 +200,27 @@ fn back_after_a_filing_shows_nothing_of_the_report_on_a_shared_phone() {
         assert!(!output.contains(needle), "`{needle}` in the server output");
     }
 }
+
+/// Issue 10 (P5): the whole first run as the people who do it, each in their own browser —
+/// the admin opens the setup link and is handed the desk head's enrolment link (never a
+/// recovery code); the head enrols and alone sees the recovery code; the admin invites a
+/// second investigator, who enrols and reads out their fingerprint; the head grants after a
+/// wrong group is refused; the second investigator reads a released report.
+#[test]
+fn the_first_run_in_chromium_as_an_admin_and_two_investigators() {
+    ensure_driver();
+    let app = spawn_app();
+    let output = app.wait_for_output("/staff/setup/");
+    let setup = output
+        .lines()
+        .find_map(|l| l.split_whitespace().find(|w| w.contains("/staff/setup/")))
+        .expect("setup link printed")
+        .to_string();
+    run_flow_with(&app, "firstRun", &[("SETUP_URL", &setup)]);
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(app.file(card, REPORT_BODY).status, 303);
+    app.wait_released(1);
+    run_flow_with(&app, "firstRead", &[]);
+    let output = app.output();
+    assert!(!output.contains("desk2 own password"));
+}

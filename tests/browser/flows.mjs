@@ -553,7 +553,103 @@ async function axe(browser) {
   check(failures.length === 0, `no WCAG 2.1 AA violation anywhere${failures.length ? ':\n  ' + failures.join('\n  ') : ''}`);
 }
 
-const flows = { reporter, warning, desk, admin, phones, history, axe };
+// ---------------------------------------------------------------------------------------
+// The first run as the people who do it (issue 10, P5): the admin on their own computer, the
+// head of the desk on theirs, a second investigator on a third. The admin never sees a
+// recovery code or sets an investigator's password; a grant needs the fingerprint group
+// that the recipient reads out.
+
+async function desktop(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+  return { context, page: await context.newPage() };
+}
+
+async function signIn(page, user, password, landing) {
+  await page.goto(`${BASE}/staff/login`);
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  check(page.url().startsWith(`${BASE}${landing}`), `${user} signs in (${page.url()})`);
+}
+
+async function enrol(page, link, password) {
+  await page.goto(link);
+  await page.fill('#password', password);
+  await page.fill('#password2', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  check((await page.textContent('h1')).includes('密码已设置'), `enrolled at ${link.slice(0, BASE.length + 14)}…`);
+}
+
+async function firstRun(browser) {
+  const head = { user: env('INVESTIGATOR_USER'), password: env('INVESTIGATOR_PASSWORD') };
+  // The admin opens the setup link the server printed.
+  const admin = await desktop(browser);
+  await admin.page.goto(env('SETUP_URL'));
+  await admin.page.fill('#admin_username', env('ADMIN_USER'));
+  await admin.page.fill('#admin_password', env('ADMIN_PASSWORD'));
+  await admin.page.fill('#admin_password2', env('ADMIN_PASSWORD'));
+  await admin.page.fill('#investigator_username', head.user);
+  check(await admin.page.locator('input[name=investigator_password]').count() === 0, 'the setup page asks for no investigator password');
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click('button[type=submit]')]);
+  const headLink = (await admin.page.textContent('#enrol-link')).trim();
+  check(headLink.includes('/staff/enrol/'), 'the admin is handed the head of the desk\'s link');
+  check(await admin.page.locator('#recovery-code').count() === 0, 'the admin is shown no recovery code');
+  await admin.page.screenshot({ path: `${SHOTS}/first-run-admin.png`, fullPage: true });
+
+  // The head of the desk, on their own computer.
+  const desk1 = await desktop(browser);
+  await enrol(desk1.page, headLink, head.password);
+  const code = (await desk1.page.textContent('#recovery-code')).trim();
+  check(/^[0-9A-F]{4}(-[0-9A-F]{4}){7}$/.test(code), 'the head of the desk alone sees the recovery code');
+  await desk1.page.screenshot({ path: `${SHOTS}/first-run-recovery.png`, fullPage: true });
+
+  // The admin invites a second investigator; whatever is typed, no password is set.
+  await signIn(admin.page, env('ADMIN_USER'), env('ADMIN_PASSWORD'), '/staff/batches');
+  await admin.page.goto(`${BASE}/staff/accounts`);
+  await admin.page.fill('form.grid input[name=username]', 'desk2');
+  await admin.page.selectOption('form.grid select[name=role]', 'investigator');
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click('form.grid button[type=submit]')]);
+  const link2 = (await admin.page.textContent('#enrol-link')).trim();
+  await admin.page.screenshot({ path: `${SHOTS}/first-run-invite.png`, fullPage: true });
+  for (const path of ['/staff/accounts', '/staff/audit', '/staff/batches']) {
+    await admin.page.goto(`${BASE}${path}`);
+    check(!(await admin.page.content()).includes(code), `no recovery code on the admin's ${path}`);
+  }
+
+  // The second investigator enrols and reads out their fingerprint's first group.
+  const desk2 = await desktop(browser);
+  await enrol(desk2.page, link2, 'desk2 own password');
+  await signIn(desk2.page, 'desk2', 'desk2 own password', '/staff/');
+  await desk2.page.goto(`${BASE}/staff/team`);
+  const group = (await desk2.page.textContent('#my-fingerprint')).trim().slice(0, 4);
+  await desk2.page.screenshot({ path: `${SHOTS}/first-run-fingerprint.png`, fullPage: true });
+
+  // The head types it and grants; a wrong group would be refused.
+  await signIn(desk1.page, head.user, head.password, '/staff/reports');
+  await desk1.page.goto(`${BASE}/staff/team`);
+  const row = desk1.page.locator('tr', { hasText: 'desk2' });
+  await row.locator('input[name=fingerprint]').fill(group === 'ZZZZ' ? 'YYYY' : 'ZZZZ');
+  await Promise.all([desk1.page.waitForNavigation(), row.locator('button[type=submit]').click()]);
+  check((await desk1.page.textContent('main')).includes('指纹不一致'), 'a wrong fingerprint group is refused');
+  await desk1.page.locator('tr', { hasText: 'desk2' }).locator('input[name=fingerprint]').fill(group);
+  await desk1.page.screenshot({ path: `${SHOTS}/first-run-grant.png`, fullPage: true });
+  await Promise.all([desk1.page.waitForNavigation(), desk1.page.locator('tr', { hasText: 'desk2' }).locator('button[type=submit]').click()]);
+  check((await desk1.page.textContent('main')).includes('已为 desk2 授权'), 'the head grants desk2 after the check');
+  for (const c of [admin, desk1, desk2]) await c.context.close();
+}
+
+/// After a report is released: the second investigator signs in again and reads it.
+async function firstRead(browser) {
+  const desk2 = await desktop(browser);
+  await signIn(desk2.page, 'desk2', 'desk2 own password', '/staff/reports');
+  const link = desk2.page.locator('table.queue tbody tr a').first();
+  await Promise.all([desk2.page.waitForNavigation(), link.click()]);
+  check((await desk2.page.textContent('#report-body')) === env('REPORT_BODY'), 'desk2 reads the released report');
+  await desk2.page.screenshot({ path: `${SHOTS}/first-run-read.png`, fullPage: true });
+  await desk2.context.close();
+}
+
+const flows = { reporter, warning, desk, admin, phones, history, axe, firstRun, firstRead };
 const name = process.argv[2];
 if (!flows[name]) {
   console.error(`usage: node flows.mjs ${Object.keys(flows).join('|')}`);
