@@ -193,7 +193,22 @@ pub struct Facets {
     pub department: u32,
     pub township: u32,
     pub day: u32,
+    /// P11: the desk the report was filed to, and whether it was kept from that district
+    /// (`desk_facet`).
+    pub desk: u32,
 }
+
+/// The label a report's desk facet numbers: the desk's code, marked when city-only.
+pub fn desk_facet(desk: &str, city_only: bool) -> String {
+    if city_only {
+        format!("{desk}{CITY_ONLY_MARK}")
+    } else {
+        desk.to_string()
+    }
+}
+
+/// Ends a desk facet label of a report sent to the city desk only.
+pub const CITY_ONLY_MARK: &str = "\u{0}city_only";
 
 /// The distinct department, township and day strings of a session's reports, numbered in
 /// the order first seen; zeroized when the session's snapshot goes.
@@ -219,6 +234,7 @@ impl Labels {
             department: self.number(&r.department),
             township: self.number(&r.township),
             day: self.number(&r.released),
+            desk: self.number(&desk_facet(&r.desk, r.city_only)),
         }
     }
 

@@ -253,7 +253,27 @@ mod tests {
     }
 }
 
-/// What the reporter form offers, loaded once and reloaded after an import.
+/// The district desks that can receive reports: every desk but the city's with a key.
+fn load_districts(conn: &rusqlite::Connection) -> Result<Vec<District>, crate::store::StoreError> {
+    use crate::store::desks;
+    let townships = desks::townships(conn)?;
+    Ok(desks::list(conn)?
+        .into_iter()
+        .filter(|d| !d.is_city() && d.public_key.is_some())
+        .map(|d| District {
+            townships: townships
+                .iter()
+                .filter(|(_, id)| *id == d.id)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            code: d.code,
+            name: d.name,
+        })
+        .collect())
+}
+
+/// What the reporter form offers, loaded once and reloaded after an import or when the desks
+/// change.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Choices {
     pub departments: Vec<String>,
@@ -261,7 +281,21 @@ pub struct Choices {
     /// (screening code, name)
     pub admission: Vec<(String, String)>,
     pub certificates: Vec<String>,
+    /// P11: the district desks a report can be sent to (those whose key exists), with their
+    /// townships; empty where only the city desk exists.
+    pub districts: Vec<District>,
 }
+
+/// A district desk as the reporter form offers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct District {
+    pub code: String,
+    pub name: String,
+    pub townships: Vec<String>,
+}
+
+/// The `desk` value of a report sent to the city desk itself (tasks from city departments).
+pub const CITY_DESK: &str = crate::store::desks::CITY;
 
 /// The `admission_item` value that says the task is not on the list.
 pub const NOT_ON_LIST: &str = "none";
@@ -283,7 +317,20 @@ impl Choices {
                 .map(|r| (r[0].clone(), r[1].clone()))
                 .collect(),
             certificates: first(ListKind::Certificates)?,
+            districts: load_districts(conn)?,
         })
+    }
+
+    /// The district desk `code`, if the form offers it.
+    pub fn district(&self, code: &str) -> Option<&District> {
+        self.districts.iter().find(|d| d.code == code)
+    }
+
+    /// The district desk a township belongs to, if any.
+    pub fn district_of_township(&self, township: &str) -> Option<&District> {
+        self.districts
+            .iter()
+            .find(|d| d.townships.iter().any(|t| t == township))
     }
 
     pub fn has_certificate(&self, name: &str) -> bool {

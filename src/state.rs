@@ -1,7 +1,8 @@
 //! What every request handler shares.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use tera::Tera;
 
@@ -14,6 +15,16 @@ use crate::crypto::{CardHasher, PublicKey};
 use crate::reference::Choices;
 use crate::store::writer::Writer;
 use crate::store::{Db, StoreError};
+
+/// How long the form's reference lists and desks are served before being read again.
+const CHOICES_TTL: Duration = Duration::from_secs(30);
+
+/// The desks that have a key: their public keys by id, their ids by code.
+#[derive(Default)]
+pub struct DeskKeys {
+    pub by_id: HashMap<i64, PublicKey>,
+    pub ids: HashMap<String, i64>,
+}
 
 pub struct AppState {
     pub settings: Settings,
@@ -33,10 +44,12 @@ pub struct AppState {
     /// most `throttle::DEFAULT_CAPACITY` networks.
     pub report_throttle: Throttle<[u8; 16]>,
     pub address_hasher: AddressHasher,
-    /// The desks' public keys, by desk id, read from the database when first needed and again
-    /// after a rotation (the writer refuses copies sealed to a key a desk no longer has).
-    desk_keys: RwLock<Option<Arc<std::collections::HashMap<i64, PublicKey>>>>,
-    choices: RwLock<Arc<Choices>>,
+    /// The desks' public keys, read from the database when first needed and again after a
+    /// rotation (the writer refuses copies sealed to a key a desk no longer has).
+    desk_keys: RwLock<Option<Arc<DeskKeys>>>,
+    /// The reference lists and district desks the form offers, and when they were read: a
+    /// desk added or keyed by the command line (another process) shows within `CHOICES_TTL`.
+    choices: RwLock<(Arc<Choices>, Option<Instant>)>,
     /// Bumped whenever released reports change (a release, retention, a triage change), so
     /// sessions know to refresh what they decrypted.
     pub desk_generation: Arc<std::sync::atomic::AtomicU64>,
@@ -65,13 +78,13 @@ impl AppState {
             report_throttle: Throttle::new(report_attempts, Duration::from_secs(10 * 60)),
             address_hasher: AddressHasher::default(),
             desk_keys: RwLock::new(None),
-            choices: RwLock::new(Arc::new(choices)),
+            choices: RwLock::new((Arc::new(choices), Some(Instant::now()))),
             desk_generation: Arc::default(),
         })
     }
 
-    /// Every desk's public key that exists, by desk id.
-    pub fn desk_keys(&self) -> Result<Arc<std::collections::HashMap<i64, PublicKey>>, StoreError> {
+    /// Every desk's public key that exists.
+    pub fn desk_keys(&self) -> Result<Arc<DeskKeys>, StoreError> {
         if let Some(keys) = self
             .desk_keys
             .read()
@@ -80,11 +93,13 @@ impl AppState {
         {
             return Ok(keys.clone());
         }
-        let keys: std::collections::HashMap<i64, PublicKey> =
-            crate::store::desks::list(&self.db.connect()?)?
-                .into_iter()
-                .filter_map(|d| Some((d.id, d.public_key?)))
-                .collect();
+        let mut keys = DeskKeys::default();
+        for d in crate::store::desks::list(&self.db.connect()?)? {
+            if let Some(key) = d.public_key {
+                keys.ids.insert(d.code, d.id);
+                keys.by_id.insert(d.id, key);
+            }
+        }
         let keys = Arc::new(keys);
         // A desk without a key yet is looked up again next time.
         *self.desk_keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
@@ -94,22 +109,32 @@ impl AppState {
     /// Forgets the cached desk keys: a desk was added, created its key or rotated it.
     pub fn desk_keys_changed(&self) {
         *self.desk_keys.write().unwrap_or_else(|e| e.into_inner()) = None;
+        // The form offers only desks with a key: read the desks again on its next view.
+        self.choices.write().unwrap_or_else(|e| e.into_inner()).1 = None;
     }
 }
 
 impl AppState {
-    /// The reference lists the reporter form offers.
+    /// The reference lists and district desks the reporter form offers, read again when
+    /// older than `CHOICES_TTL` (if that fails, the last ones read serve).
     pub fn choices(&self) -> Arc<Choices> {
-        self.choices
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let (choices, read_at) = self.choices.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if read_at.is_some_and(|t| t.elapsed() < CHOICES_TTL) {
+            return choices;
+        }
+        match self.reload_choices() {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the reference lists again");
+                choices
+            }
+        }
     }
 
-    /// Reloads the reference lists after an import.
-    pub fn reload_choices(&self) -> Result<(), StoreError> {
-        let fresh = Choices::load(&self.db.connect()?)?;
-        *self.choices.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
-        Ok(())
+    /// Reads the reference lists and desks again (after an import, a desk change).
+    pub fn reload_choices(&self) -> Result<Arc<Choices>, StoreError> {
+        let fresh = Arc::new(Choices::load(&self.db.connect()?)?);
+        *self.choices.write().unwrap_or_else(|e| e.into_inner()) = (fresh.clone(), Some(Instant::now()));
+        Ok(fresh)
     }
 }

@@ -67,12 +67,19 @@ fn ranked(m: BTreeMap<String, usize>, limit: usize) -> Vec<(String, usize)> {
     v
 }
 
-pub fn compute(snapshot: &Snapshot, all_cases: &[StoredCase]) -> (Summary, Vec<Table>) {
+/// The statistics of a desk's reports and cases. `districts` names every desk by code for the
+/// city desk, which also gets a table by district (P11); `None` for a district desk.
+pub fn compute(
+    snapshot: &Snapshot,
+    all_cases: &[StoredCase],
+    districts: Option<&[(String, String)]>,
+) -> (Summary, Vec<Table>) {
     let reports = &snapshot.reports;
     let labels = &snapshot.labels;
     // One pass over the reports that reads no string of theirs: department, township and
     // release day are counted by their numbers in the session's labels (`queue::Facets`).
     let mut by_label = [
+        vec![0usize; labels.len()],
         vec![0usize; labels.len()],
         vec![0usize; labels.len()],
         vec![0usize; labels.len()],
@@ -82,7 +89,10 @@ pub fn compute(snapshot: &Snapshot, all_cases: &[StoredCase]) -> (Summary, Vec<T
     let mut by_listed = [0usize; 4];
     for r in reports {
         let f = r.facets;
-        for (counts, n) in by_label.iter_mut().zip([f.day, f.department, f.township]) {
+        for (counts, n) in by_label
+            .iter_mut()
+            .zip([f.day, f.department, f.township, f.desk])
+        {
             if let Some(c) = counts.get_mut(n as usize) {
                 *c += 1;
             }
@@ -91,7 +101,7 @@ pub fn compute(snapshot: &Snapshot, all_cases: &[StoredCase]) -> (Summary, Vec<T
         by_channel[position(Channel::ALL, r.channel)] += 1;
         by_listed[position(Listed::ALL, r.listed)] += 1;
     }
-    let [days, departments, townships] = by_label.map(|counts| {
+    let [days, departments, townships, desks] = by_label.map(|counts| {
         counts
             .into_iter()
             .enumerate()
@@ -157,7 +167,7 @@ pub fn compute(snapshot: &Snapshot, all_cases: &[StoredCase]) -> (Summary, Vec<T
             off_list * 100 / reports.len()
         },
     };
-    let tables = vec![
+    let mut tables = vec![
         table("month", "按月（交付月份）", months.into_iter().collect()),
         table("week", "按周（交付周）", weeks.into_iter().collect()),
         table("category", "按类别", categories),
@@ -167,7 +177,38 @@ pub fn compute(snapshot: &Snapshot, all_cases: &[StoredCase]) -> (Summary, Vec<T
         table("township", "按乡镇（街道，前 20）", townships),
         table("outcome", "事项处理结果", outcomes),
     ];
+    if let Some(names) = districts {
+        tables.insert(2, table("district", "按区（县）", by_district(&desks, names)));
+    }
     (summary, tables)
+}
+
+/// The city desk's reports by the desk they were filed to (P11), in the order of `names`
+/// (code, name): each district, then what it was kept from (只交市里), then the city's own.
+fn by_district(counts: &[(&str, usize)], names: &[(String, String)]) -> Vec<(String, usize)> {
+    let count = |label: &str| {
+        counts
+            .iter()
+            .filter(|(l, _)| *l == label)
+            .map(|(_, n)| n)
+            .sum::<usize>()
+    };
+    let mut rows = Vec::new();
+    for (code, name) in names {
+        if code == crate::reference::CITY_DESK {
+            continue;
+        }
+        rows.push((name.clone(), count(code)));
+        let kept = count(&crate::queue::desk_facet(code, true));
+        if kept > 0 {
+            rows.push((format!("{name}（只交市里）"), kept));
+        }
+    }
+    rows.push((
+        "市级部门（直接交市里）".to_string(),
+        count(crate::reference::CITY_DESK),
+    ));
+    rows
 }
 
 /// A table as CSV: label, count. Labels are what reporters typed (departments, townships):

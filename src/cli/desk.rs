@@ -4,46 +4,50 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use super::{sign_in, CliError};
-use crate::desk;
+use crate::desk::{self, directory};
 use crate::store::{audit, desks};
 
-/// A desk code: 2 to 32 lower-case letters, digits or `-`.
-fn valid_code(code: &str) -> bool {
-    (2..=32).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-pub fn add(dir: &Path, config: Option<&Path>, code: &str, name: &str) -> Result<(), CliError> {
-    if !valid_code(code) {
-        return Err(CliError::Usage(
-            "--code is 2 to 32 lower-case letters, digits or `-`".into(),
-        ));
-    }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 40 {
-        return Err(CliError::Usage("--name is 1 to 40 characters".into()));
-    }
+pub fn add(
+    dir: &Path,
+    config: Option<&Path>,
+    code: &str,
+    name: &str,
+    townships: &[String],
+) -> Result<(), CliError> {
+    let townships = directory::parse_townships(&townships.join("\n"))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let (_, data) = super::open(dir, config)?;
-    let conn = data.db.connect()?;
-    let id = desks::add(&conn, code, name)?;
-    audit::record(&conn, "cli", "desk.add", &format!("desk:{id} code:{code}"))?;
-    println!("Added desk `{code}` ({name}). Its key is made when its first investigator enrols: `jianfu user invite --username U --role investigator --desk {code}`.");
+    let mut conn = data.db.connect()?;
+    directory::add(&mut conn, "cli", code, name, &townships).map_err(|e| match e {
+        directory::DirectoryError::Store(e) => CliError::Store(e),
+        e => CliError::Usage(e.to_string()),
+    })?;
+    println!("Added desk `{code}` ({}). Its key is made when its first investigator enrols: `jianfu user invite --username U --role investigator --desk {code}`.", name.trim());
     Ok(())
 }
 
 pub fn list(dir: &Path, config: Option<&Path>) -> Result<(), CliError> {
     let (_, data) = super::open(dir, config)?;
     let conn = data.db.connect()?;
-    println!("{:<12}  {:<19}  name", "code", "key fingerprint");
+    let townships = desks::townships(&conn)?;
+    println!("{:<12}  {:<19}  name  (townships)", "code", "key fingerprint");
     for d in desks::list(&conn)? {
         let fingerprint = d
             .public_key
             .as_ref()
             .map(desk::fingerprint)
             .unwrap_or_else(|| "(no key yet)".into());
-        println!("{:<12}  {:<19}  {}", d.code, fingerprint, d.name);
+        let own: Vec<&str> = townships
+            .iter()
+            .filter(|(_, id)| *id == d.id)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let own = if own.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", own.join("、"))
+        };
+        println!("{:<12}  {:<19}  {}{own}", d.code, fingerprint, d.name);
     }
     Ok(())
 }

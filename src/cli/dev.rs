@@ -116,6 +116,8 @@ fn synthetic(desk: &crypto::PublicKey, today: chrono::NaiveDate) -> (Vec<u8>, St
         body,
         certificate: None,
         admission_item: None,
+        desk: None,
+        city_only: false,
     };
     let json = serde_json::to_vec(&report).unwrap_or_default();
     // As a real report: sealed when filed, sealed again when released.

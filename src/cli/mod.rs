@@ -100,6 +100,10 @@ pub enum DeskCommand {
         code: String,
         #[arg(long)]
         name: String,
+        /// A township (乡镇/街道) that belongs to the desk: the form sends its reports there.
+        /// Repeat it, or separate names with commas.
+        #[arg(long = "township", value_name = "NAME")]
+        townships: Vec<String>,
     },
     /// The desks, their codes, names and key fingerprints.
     List,
@@ -287,7 +291,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             desk,
         }) => user::invite(dir, config, &username, role, &desk),
         Command::User(UserCommand::Reset { username }) => user::reset(dir, config, &username),
-        Command::Desk(DeskCommand::Add { code, name }) => desk::add(dir, config, &code, &name),
+        Command::Desk(DeskCommand::Add {
+            code,
+            name,
+            townships,
+        }) => desk::add(dir, config, &code, &name, &townships),
         Command::Desk(DeskCommand::List) => desk::list(dir, config),
         Command::Desk(DeskCommand::Fingerprint { desk }) => desk::fingerprint(dir, config, &desk),
         Command::Desk(DeskCommand::Rotate {

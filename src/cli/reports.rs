@@ -12,7 +12,7 @@ use super::{sign_in, CliError, ExportFormat};
 use crate::crypto::desk_box::BoxKey;
 use crate::csv::CsvWriter;
 use crate::desk;
-use crate::store::{audit, reports};
+use crate::store::{audit, desks, reports};
 
 /// Recorded after a successful export; each one gives its attempt back (P9).
 const EXPORTED: &str = "reports.export";
@@ -38,6 +38,9 @@ pub fn export(
     let actor = format!("staff:{}", signed_in.account.id);
     // P11: only what was sealed to this investigator's desk.
     let stored = reports::of_desk(&conn, signed_in.desk_id)?;
+    // P11: where district desks exist, each report says which desk it was filed to (and, for
+    // the city desk, whether it was kept from that district).
+    let districts = desks::list(&conn)?.len() > 1;
     audit::record(&conn, &actor, EXPORTED, &format!("count:{}", stored.len()))?;
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     let box_key = BoxKey::derive(&key);
@@ -46,8 +49,13 @@ pub fn export(
             let mut out = out;
             for s in &stored {
                 let r = desk::open_report(&key, &box_key, s)?;
-                let mut line =
-                    serde_json::to_string(&r).map_err(|e| CliError::Usage(e.to_string()))?;
+                let mut value =
+                    serde_json::to_value(&r).map_err(|e| CliError::Usage(e.to_string()))?;
+                if let (true, Some(object)) = (districts, value.as_object_mut()) {
+                    object.insert("desk".into(), r.desk.clone().into());
+                    object.insert("city_only".into(), r.city_only.into());
+                }
+                let mut line = value.to_string();
                 line.push('\n');
                 out.write_all(line.as_bytes())
                     .map_err(CliError::io("stdout"))?;
@@ -57,7 +65,7 @@ pub fn export(
         ExportFormat::Csv => {
             // P10: what reporters typed is neutralized before any spreadsheet sees it.
             let mut csv = CsvWriter::new(out)?;
-            csv.row([
+            let mut header = vec![
                 "id",
                 "category",
                 "channel",
@@ -68,21 +76,30 @@ pub fn export(
                 "body",
                 "released",
                 "status",
-            ])?;
+            ];
+            if districts {
+                header.extend(["desk", "city_only"]);
+            }
+            csv.row(header)?;
             for s in &stored {
                 let r = desk::open_report(&key, &box_key, s)?;
-                csv.row([
+                let occurred = r.occurred.to_string();
+                let mut row = vec![
                     r.id.as_str(),
                     r.category.code(),
                     r.channel.code(),
                     &r.department,
                     &r.township,
-                    &r.occurred.to_string(),
+                    &occurred,
                     r.listed.code(),
                     &r.body,
                     &r.released,
                     r.status.code(),
-                ])?;
+                ];
+                if districts {
+                    row.extend([r.desk.as_str(), if r.city_only { "1" } else { "0" }]);
+                }
+                csv.row(row)?;
             }
             csv.finish()?.flush().map_err(CliError::io("stdout"))?;
         }

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::DeskError;
+use rand::rngs::OsRng;
+
 use crate::crypto::{sealing, CryptoError, Purpose, SecretKey};
+use crate::store::cases::SealedCase;
+use crate::store::desks;
 
 /// A case's own fields, as sealed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -22,12 +26,25 @@ pub struct CaseText {
     pub month: String,
 }
 
-/// Seals a case's fields to desk `desk_id`'s current key.
-pub fn seal_case(conn: &Connection, desk_id: i64, text: &CaseText) -> Result<Vec<u8>, DeskError> {
+/// Seals a case's fields to desk `desk_id`'s current key and, for a district desk, to the city
+/// desk's current key as well (P11), so the city desk reads the districts' cases.
+pub fn seal_case(
+    conn: &Connection,
+    desk_id: i64,
+    text: &CaseText,
+) -> Result<SealedCase, DeskError> {
     let json = zeroize::Zeroizing::new(
         serde_json::to_vec(text).map_err(|_| DeskError::Crypto(CryptoError::Malformed))?,
     );
-    super::seal_text(conn, desk_id, Purpose::Case, &json)
+    let own = super::seal_text(conn, desk_id, Purpose::Case, &json)?;
+    let city = desks::city(conn)?;
+    let city = match city.public_key {
+        Some(key) if city.id != desk_id => {
+            Some(sealing::seal(&key, Purpose::Case, &json, &mut OsRng))
+        }
+        _ => None,
+    };
+    Ok(SealedCase { own, city })
 }
 
 /// Opens a case's fields with the desk key.

@@ -20,6 +20,7 @@ use crate::crypto::{
 use crate::store::{desks, staff, StoreError};
 
 mod cases;
+pub mod directory;
 mod reports;
 
 pub use cases::{open_case, seal_case, CaseText};
@@ -316,6 +317,15 @@ pub fn rotate(
         let again = sealing::seal(&new.public, Purpose::Case, &text, &mut OsRng);
         crate::store::cases::replace_sealed(conn, id, &again)?;
         done.cases += 1;
+    }
+    // P11: the districts' cases as sealed to the city desk follow the city desk's key.
+    if desks::get(conn, desk_id)?.is_city() {
+        for (id, sealed) in crate::store::cases::sealed_for_city(conn)? {
+            let text = sealing::open(old, Purpose::Case, &sealed)?;
+            let again = sealing::seal(&new.public, Purpose::Case, &text, &mut OsRng);
+            crate::store::cases::replace_sealed_city(conn, id, &again)?;
+            done.cases += 1;
+        }
     }
     for (id, filed) in crate::store::pending::of_desk(conn, desk_id)? {
         let plain = sealing::open(old, Purpose::Report, &filed)?;

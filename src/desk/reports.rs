@@ -28,6 +28,13 @@ pub struct OpenedReport {
     pub certificate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admission_item: Option<String>,
+    /// P11: the desk the report was filed to (a district's code, or `city`). Exported only
+    /// where district desks exist, so a one-desk export keeps SPEC §3.1's keys exactly.
+    #[serde(skip)]
+    pub desk: String,
+    /// P11: kept from that district: only the city desk has it.
+    #[serde(skip)]
+    pub city_only: bool,
     /// The desk's own fields; not part of the export (SPEC §3.1 keys).
     #[serde(skip)]
     pub assignee: Option<i64>,
@@ -104,6 +111,11 @@ fn decode_report(plain: &[u8], stored: &StoredReport) -> Result<OpenedReport, De
         status: stored.status,
         certificate: report.certificate.take(),
         admission_item: report.admission_item.take(),
+        desk: report
+            .desk
+            .take()
+            .unwrap_or_else(|| crate::reference::CITY_DESK.to_string()),
+        city_only: report.city_only,
         assignee: stored.assignee,
         case_id: stored.case_id,
         facets: Default::default(),

@@ -27,6 +27,10 @@ pub struct RawReport {
     pub body: String,
     pub certificate: String,
     pub admission_item: String,
+    /// P11: the district desk's code, `city`, or empty (derived from the township).
+    pub desk: String,
+    /// P11: the district itself is involved: the city desk only.
+    pub city_only: bool,
     pub confirm: bool,
 }
 
@@ -54,8 +58,13 @@ impl RawReport {
                 "body" => &mut raw.body,
                 "certificate" => &mut raw.certificate,
                 "admission_item" => &mut raw.admission_item,
+                "desk" => &mut raw.desk,
                 "confirm" => {
                     raw.confirm = v == "1";
+                    continue;
+                }
+                "city_only" => {
+                    raw.city_only = v == "1";
                     continue;
                 }
                 _ => continue,
@@ -124,9 +133,19 @@ impl RawReport {
         if admission_item.is_some_and(|c| !choices.has_admission_item(c)) {
             errors.add("admission_item", "这个清单事项不在列表中了，请重新选择。");
         }
-        match (token, category, channel, listed, occurred) {
-            (Some(token), Some(category), Some(channel), Some(listed), Some(occurred))
-                if errors.is_empty() =>
+        let route = self
+            .route(township, choices)
+            .map_err(|m| errors.add("desk", m))
+            .ok();
+        match (token, category, channel, listed, occurred, route) {
+            (
+                Some(token),
+                Some(category),
+                Some(channel),
+                Some(listed),
+                Some(occurred),
+                Some((desk, city_only)),
+            ) if errors.is_empty() =>
             {
                 Ok((
                     token,
@@ -140,11 +159,41 @@ impl RawReport {
                         body: body.to_string(),
                         certificate: certificate.map(str::to_string),
                         admission_item: admission_item.map(str::to_string),
+                        desk,
+                        city_only,
                     },
                 ))
             }
             _ => Err(errors),
         }
+    }
+
+    /// P11: the district desk the report goes to besides the city's (`None`: the city desk
+    /// only), and whether the reporter asked that the district not see it. The desk named in
+    /// the form wins; without one, the township's desk; where district desks exist and neither
+    /// names one, the reporter is asked to choose (the city desk itself is a choice).
+    fn route(
+        &self,
+        township: &str,
+        choices: &Choices,
+    ) -> Result<(Option<String>, bool), &'static str> {
+        let desk = self.desk.trim();
+        let district = match desk {
+            "" if choices.districts.is_empty() => None,
+            "" => match choices.district_of_township(township) {
+                Some(d) => Some(d.code.clone()),
+                None if self.city_only => None,
+                None => return Err("请选择任务所在的区（县）；市级部门直接布置的，选“市级部门”。"),
+            },
+            crate::reference::CITY_DESK => None,
+            code => match choices.district(code) {
+                Some(d) => Some(d.code.clone()),
+                None => return Err("这个区（县）不在列表中了，请重新选择。"),
+            },
+        };
+        // Only a report that names a district can be kept from it.
+        let city_only = self.city_only && district.is_some();
+        Ok((district, city_only))
     }
 }
 
@@ -168,6 +217,26 @@ pub struct Report {
     /// The admission-list item the task was said to be (its screening code), or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admission_item: Option<String>,
+    /// P11: the district desk the report was filed to (its code); `None`: the city desk's
+    /// own. Sealed, like everything the reporter chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<String>,
+    /// P11: sent to the city desk only, kept from the district named in `desk`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub city_only: bool,
+}
+
+impl Report {
+    /// The desks that receive this report, by code: the district named (unless the reporter
+    /// kept it out) and always the city's.
+    pub fn recipients(&self) -> Vec<&str> {
+        let mut desks = Vec::with_capacity(2);
+        if let Some(d) = self.desk.as_deref().filter(|_| !self.city_only) {
+            desks.push(d);
+        }
+        desks.push(crate::reference::CITY_DESK);
+        desks
+    }
 }
 
 impl std::fmt::Debug for Report {
@@ -183,6 +252,7 @@ impl Drop for Report {
         self.body.zeroize();
         self.certificate.zeroize();
         self.admission_item.zeroize();
+        self.desk.zeroize();
     }
 }
 

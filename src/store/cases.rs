@@ -32,6 +32,9 @@ pub struct StoredCase {
     pub desk_id: i64,
     #[serde(skip)]
     pub sealed: Vec<u8>,
+    /// A district case's fields sealed to the city desk (P11).
+    #[serde(skip)]
+    pub sealed_city: Option<Vec<u8>>,
     pub outcome: String,
     /// The month (`YYYY-MM`) the outcome was recorded: what the public board counts by.
     pub decided_in: Option<String>,
@@ -45,7 +48,7 @@ pub struct StoredCase {
 
 const SELECT: &str = "SELECT c.id, c.desk_id, c.sealed, c.outcome, c.decided_in,
     c.public_department, c.public_month, c.public_text, c.published_on,
-    (SELECT COUNT(*) FROM reports r WHERE r.case_id = c.id)
+    (SELECT COUNT(*) FROM reports r WHERE r.case_id = c.id), c.sealed_city
     FROM cases c";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCase> {
@@ -60,6 +63,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCase> {
         public_text: r.get(7)?,
         published_on: r.get(8)?,
         reports: r.get(9)?,
+        sealed_city: r.get(10)?,
     })
 }
 
@@ -97,16 +101,30 @@ pub fn get(conn: &Connection, id: i64) -> Result<StoredCase, StoreError> {
         .ok_or(StoreError::NotFound)
 }
 
+/// A case's fields sealed to its desk's key and, for a district desk's case, to the city
+/// desk's key too (P11: the city desk reads the districts' cases).
+pub struct SealedCase {
+    pub own: Vec<u8>,
+    pub city: Option<Vec<u8>>,
+}
+
 /// Creates a case of desk `desk_id` with its sealed fields; returns its id.
 pub fn create(
     conn: &Connection,
     desk_id: i64,
-    sealed: &[u8],
+    sealed: &SealedCase,
     outcome: &str,
 ) -> Result<i64, StoreError> {
     conn.execute(
-        "INSERT INTO cases (desk_id, sealed, outcome, decided_in) VALUES (?1, ?2, ?3, ?4)",
-        params![desk_id, sealed, outcome, decided_in(outcome)],
+        "INSERT INTO cases (desk_id, sealed, sealed_city, outcome, decided_in)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            desk_id,
+            sealed.own,
+            sealed.city,
+            outcome,
+            decided_in(outcome)
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -118,12 +136,17 @@ fn decided_in(outcome: &str) -> Option<String> {
 
 /// Updates a case's sealed fields and outcome (not its publication). The month of the
 /// decision moves only when the outcome changes.
-pub fn update(conn: &Connection, id: i64, sealed: &[u8], outcome: &str) -> Result<(), StoreError> {
+pub fn update(
+    conn: &Connection,
+    id: i64,
+    sealed: &SealedCase,
+    outcome: &str,
+) -> Result<(), StoreError> {
     let n = conn.execute(
-        "UPDATE cases SET sealed = ?1,
+        "UPDATE cases SET sealed = ?1, sealed_city = ?5,
            decided_in = CASE WHEN outcome = ?2 THEN decided_in ELSE ?3 END, outcome = ?2
          WHERE id = ?4",
-        params![sealed, outcome, decided_in(outcome), id],
+        params![sealed.own, outcome, decided_in(outcome), id, sealed.city],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -141,6 +164,22 @@ pub fn sealed_of_desk(conn: &Connection, desk_id: i64) -> Result<Vec<(i64, Vec<u
 pub fn replace_sealed(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE cases SET sealed = ?2 WHERE id = ?1",
+        params![id, sealed],
+    )?;
+    Ok(())
+}
+
+/// Every district case's fields as sealed to the city desk (for the city's key rotation).
+pub fn sealed_for_city(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT id, sealed_city FROM cases WHERE sealed_city IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn replace_sealed_city(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE cases SET sealed_city = ?2 WHERE id = ?1",
         params![id, sealed],
     )?;
     Ok(())

@@ -93,6 +93,29 @@ pub fn add(conn: &Connection, code: &str, name: &str) -> Result<i64, StoreError>
     Ok(conn.last_insert_rowid())
 }
 
+/// The townships of each district desk, as (township, desk id), in the order they were given.
+pub fn townships(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT name, desk_id FROM desk_townships ORDER BY rowid")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Replaces the townships of district desk `desk_id`; a township already given to another
+/// desk is refused, naming it.
+pub fn set_townships(conn: &Connection, desk_id: i64, names: &[String]) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM desk_townships WHERE desk_id = ?1", [desk_id])?;
+    let mut insert = conn
+        .prepare_cached("INSERT OR IGNORE INTO desk_townships (name, desk_id) VALUES (?1, ?2)")?;
+    for name in names {
+        if insert.execute(params![name, desk_id])? == 0 {
+            return Err(StoreError::Conflict(format!(
+                "the township `{name}` already belongs to another desk"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn set_public_key(conn: &Connection, id: i64, key: &PublicKey) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE desks SET public_key = ?1 WHERE id = ?2",

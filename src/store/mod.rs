@@ -4,6 +4,7 @@
 //! connections.
 
 pub mod audit;
+pub mod board;
 pub mod cards;
 pub mod cases;
 pub mod desks;

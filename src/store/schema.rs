@@ -189,6 +189,27 @@ CREATE TABLE staff_totp (
     sealed BLOB NOT NULL,
     last_step INTEGER NOT NULL DEFAULT 0
 );
+"#, r#"
+-- P11: the townships that belong to a district desk, so the form can send a report to the
+-- desk of the township the reporter names. A public fact, like the township list itself.
+CREATE TABLE desk_townships (
+    name TEXT PRIMARY KEY,
+    desk_id INTEGER NOT NULL REFERENCES desks(id)
+);
+
+-- P11, P5: a district desk's case fields, sealed also to the city desk's key, so the city
+-- desk reads the districts' cases (NULL for the city's own cases).
+ALTER TABLE cases ADD COLUMN sealed_city BLOB;
+
+-- P11: the public board's record: how many reports each desk received per release month,
+-- counted at each release (so retention deleting old reports does not rewrite the record).
+-- Counts per release month only: nothing that pins a filing.
+CREATE TABLE board_received (
+    desk_id INTEGER NOT NULL REFERENCES desks(id),
+    month TEXT NOT NULL,
+    reports INTEGER NOT NULL,
+    PRIMARY KEY (desk_id, month)
+) WITHOUT ROWID;
 "#];
 
 /// Brings the schema up to date inside one transaction.

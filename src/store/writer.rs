@@ -269,6 +269,15 @@ fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError
     let keys = desk_keys(&tx)?;
     let mut pending = super::pending::all(&tx)?;
     pending.shuffle(&mut OsRng);
+    // P11: the public board's count of what each desk received this release month.
+    let mut received = std::collections::BTreeMap::<i64, i64>::new();
+    for (desk_id, _) in &pending {
+        *received.entry(*desk_id).or_default() += 1;
+    }
+    let month = &today[..7];
+    for (desk_id, n) in received {
+        super::board::add_received(&tx, desk_id, month, n)?;
+    }
     {
         let mut insert = tx.prepare(
             "INSERT OR IGNORE INTO reports (id, desk_id, released_on, status, sealed)

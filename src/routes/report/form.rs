@@ -46,13 +46,13 @@ fn in_app_browser(req: &HttpRequest) -> bool {
 }
 
 /// The fields in the order the form shows them, with the name the warning gives each. The
-/// code comes last, as the printed card says (最后填入上面的编码). SPEC §3.2's `desk` and
-/// `city_only` belong after `township` when the form gets them.
+/// code comes last, as the printed card says (最后填入上面的编码).
 const FIELDS: &[(&str, &str)] = &[
     ("category", "事项类别"),
     ("channel", "怎么布置下来的"),
     ("department", "布置任务的部门"),
     ("township", "乡镇（街道）"),
+    ("desk", "交给哪个区（县）"),
     ("occurred", "布置的月份"),
     ("listed", "是否在准入清单内"),
     ("certificate", "要求开的证明"),
@@ -97,6 +97,7 @@ fn only_a_code(raw: &RawReport) -> bool {
         &raw.channel,
         &raw.department,
         &raw.township,
+        &raw.desk,
         &raw.occurred,
         &raw.listed,
         &raw.body,
@@ -189,6 +190,7 @@ pub fn render(
     ctx.insert("in_app", &in_app_browser(req));
     ctx.insert("choices", &*state.choices());
     ctx.insert("not_on_list", crate::reference::NOT_ON_LIST);
+    ctx.insert("city_desk", crate::reference::CITY_DESK);
     ctx.insert(
         "this_month",
         &crate::store::today().format("%Y-%m").to_string(),

@@ -7,7 +7,7 @@ use tera::Context;
 
 use crate::routes::render;
 use crate::state::AppState;
-use crate::store::cases;
+use crate::store::{board, cases, desks};
 
 pub async fn thanks(state: web::Data<AppState>) -> HttpResponse {
     render::page(
@@ -18,12 +18,21 @@ pub async fn thanks(state: web::Data<AppState>) -> HttpResponse {
     )
 }
 
-/// The public board of stopped tasks (已叫停事项公示): cases the desk published, with the
-/// text it wrote for the public — never a report's words, never a report id (P6).
+/// The public board of stopped tasks (已叫停事项公示): each desk's record per month — reports
+/// received, tasks stopped or adjusted (P11) — and the cases the desks published, with the
+/// text they wrote for the public: never a report's words, never a report id (P6).
 pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
     let db = state.db.clone();
-    let published = web::block(move || cases::published(&db.connect()?)).await;
-    let Ok(Ok(published)) = published else {
+    let read = web::block(move || -> Result<_, crate::store::StoreError> {
+        let conn = db.connect()?;
+        Ok((
+            cases::published(&conn)?,
+            board::record(&conn)?,
+            desks::list(&conn)?,
+        ))
+    })
+    .await;
+    let Ok(Ok((published, record, desks))) = read else {
         return render::message(
             &state.templates,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -31,10 +40,17 @@ pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
             "公示页暂时无法显示，请稍后再试。",
         );
     };
+    let desk_name = |id: i64| {
+        desks
+            .iter()
+            .find(|d| d.id == id)
+            .map_or("", |d| d.name.as_str())
+    };
     let outcomes: Vec<_> = published
         .iter()
         .map(|c| {
             serde_json::json!({
+                "desk": desk_name(c.desk_id),
                 "outcome_label": cases::label(cases::OUTCOMES, &c.outcome),
                 "department": c.public_department,
                 "month": c.public_month,
@@ -43,8 +59,21 @@ pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
             })
         })
         .collect();
+    let record: Vec<_> = record
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "month": m.month,
+                "desk": desk_name(m.desk_id),
+                "received": m.received,
+                "stopped": m.stopped,
+            })
+        })
+        .collect();
     let mut ctx = Context::new();
     ctx.insert("outcomes", &outcomes);
+    ctx.insert("record", &record);
+    ctx.insert("districts", &(desks.len() > 1));
     render::page(&state.templates, StatusCode::OK, "outcomes.html", &ctx)
 }
 

@@ -126,7 +126,8 @@ pub async fn post(
     let Ok(json) = serde_json::to_vec(&report).map(Zeroizing::new) else {
         return notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE);
     };
-    let desks = [crate::store::desks::CITY_ID];
+    // P11: the district desk named (unless the reporter kept it out) and the city desk.
+    let desks = report.recipients();
     // A desk key rotated since this process last read them: seal again, once.
     for attempt in 0..2 {
         let copies = match seal_copies(&state, &desks, &json) {
@@ -149,22 +150,24 @@ pub async fn post(
     notice(StatusCode::SERVICE_UNAVAILABLE, CANNOT_STORE)
 }
 
-/// The report sealed to each of `desks` (P5, P11); `None` if one has no key yet.
+/// The report sealed to each of `desks`, by code (P5, P11), each copy under its own
+/// ephemeral key; `None` if one has no key yet.
 fn seal_copies(
     state: &AppState,
-    desks: &[i64],
+    desks: &[&str],
     json: &[u8],
 ) -> Result<Option<Vec<SealedCopy>>, crate::store::StoreError> {
     let mut keys = state.desk_keys()?;
-    if desks.iter().any(|d| !keys.contains_key(d)) {
+    if desks.iter().any(|d| !keys.ids.contains_key(*d)) {
         // Perhaps created since (by an enrolment in another process).
         state.desk_keys_changed();
         keys = state.desk_keys()?;
     }
     Ok(desks
         .iter()
-        .map(|&desk_id| {
-            let key = keys.get(&desk_id)?;
+        .map(|&code| {
+            let desk_id = *keys.ids.get(code)?;
+            let key = keys.by_id.get(&desk_id)?;
             Some(SealedCopy {
                 desk_id,
                 sealed_to: *key,

@@ -6,6 +6,7 @@ mod accounts;
 mod audit_log;
 mod batches;
 mod cases;
+mod desks;
 mod enrol;
 mod error;
 mod guard;
@@ -162,6 +163,12 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route(
             "/staff/batches/{id}/revoke",
             web::post().to(batches::revoke),
+        )
+        .route("/staff/desks", web::get().to(desks::list))
+        .route("/staff/desks", web::post().to(desks::add))
+        .route(
+            "/staff/desks/{id}/townships",
+            web::post().to(desks::townships),
         )
         .route("/staff/accounts", web::get().to(accounts::list))
         .route("/staff/accounts", web::post().to(accounts::create))

@@ -16,8 +16,18 @@ async fn compute(
 ) -> Result<(stats::Summary, Vec<stats::Table>), StaffError> {
     let snapshot = session_reports(state, current).await?;
     let desk_id = current.desk_id()?;
-    let all_cases = with_db(state, move |conn| Ok(cases::of_desks(conn, &[desk_id])?)).await?;
-    Ok(stats::compute(&snapshot, &all_cases))
+    let (all_cases, desks) = with_db(state, move |conn| {
+        Ok((
+            cases::of_desks(conn, &[desk_id])?,
+            crate::store::desks::list(conn)?,
+        ))
+    })
+    .await?;
+    // P11: the city desk's figures also break down by district.
+    let city = desks.iter().any(|d| d.id == desk_id && d.is_city());
+    let names: Vec<(String, String)> = desks.into_iter().map(|d| (d.code, d.name)).collect();
+    let districts = (city && names.len() > 1).then_some(names.as_slice());
+    Ok(stats::compute(&snapshot, &all_cases, districts))
 }
 
 pub async fn page(
