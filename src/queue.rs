@@ -76,6 +76,8 @@ pub struct Filter {
     pub case_id: Option<i64>,
     /// The investigator who handles them, by staff id.
     pub assignee: Option<i64>,
+    /// P11, the city desk's: the desk the reports were filed to, by code.
+    pub desk: String,
     pub q: String,
     pub page: usize,
 }
@@ -99,6 +101,7 @@ impl Filter {
             status: ReportStatus::parse(get("status")),
             case_id: get("case_id").parse().ok(),
             assignee: get("assignee").parse().ok(),
+            desk: text("desk"),
             q: text("q"),
             page: 1,
         }
@@ -117,6 +120,7 @@ impl Filter {
             ("status", self.status.is_some()),
             ("case", self.case_id.is_some()),
             ("assignee", self.assignee.is_some()),
+            ("desk", !self.desk.is_empty()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -143,6 +147,7 @@ impl Filter {
             && self.status.is_none_or(|s| r.status == s)
             && self.case_id.is_none_or(|c| r.case_id == Some(c))
             && self.assignee.is_none_or(|a| r.assignee == Some(a))
+            && (self.desk.is_empty() || r.desk == self.desk)
             && (self.q.is_empty()
                 || r.body.contains(&self.q)
                 || r.department.contains(&self.q)

@@ -1,8 +1,8 @@
 //! What every request handler shares.
 
-use std::sync::{Arc, RwLock};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tera::Tera;
 
@@ -15,9 +15,6 @@ use crate::crypto::{CardHasher, PublicKey};
 use crate::reference::Choices;
 use crate::store::writer::Writer;
 use crate::store::{Db, StoreError};
-
-/// How long the form's reference lists and desks are served before being read again.
-const CHOICES_TTL: Duration = Duration::from_secs(30);
 
 /// The desks that have a key: their public keys by id, their ids by code.
 #[derive(Default)]
@@ -47,9 +44,10 @@ pub struct AppState {
     /// The desks' public keys, read from the database when first needed and again after a
     /// rotation (the writer refuses copies sealed to a key a desk no longer has).
     desk_keys: RwLock<Option<Arc<DeskKeys>>>,
-    /// The reference lists and district desks the form offers, and when they were read: a
-    /// desk added or keyed by the command line (another process) shows within `CHOICES_TTL`.
-    choices: RwLock<(Arc<Choices>, Option<Instant>)>,
+    /// The reference lists and district desks the form offers, with the version of them they
+    /// are (`meta::CHOICES_VERSION`): a desk added or keyed by the command line (another
+    /// process) is offered from the next request on.
+    choices: RwLock<(Arc<Choices>, Option<i64>)>,
     /// Bumped whenever released reports change (a release, retention, a triage change), so
     /// sessions know to refresh what they decrypted.
     pub desk_generation: Arc<std::sync::atomic::AtomicU64>,
@@ -78,7 +76,7 @@ impl AppState {
             report_throttle: Throttle::new(report_attempts, Duration::from_secs(10 * 60)),
             address_hasher: AddressHasher::default(),
             desk_keys: RwLock::new(None),
-            choices: RwLock::new((Arc::new(choices), Some(Instant::now()))),
+            choices: RwLock::new((Arc::new(choices), None)),
             desk_generation: Arc::default(),
         })
     }
@@ -115,11 +113,16 @@ impl AppState {
 }
 
 impl AppState {
-    /// The reference lists and district desks the reporter form offers, read again when
-    /// older than `CHOICES_TTL` (if that fails, the last ones read serve).
+    /// The reference lists and district desks the reporter form offers, read again when they
+    /// changed (one cached read of their version; if reading fails, the last ones read serve).
     pub fn choices(&self) -> Arc<Choices> {
-        let (choices, read_at) = self.choices.read().unwrap_or_else(|e| e.into_inner()).clone();
-        if read_at.is_some_and(|t| t.elapsed() < CHOICES_TTL) {
+        let (choices, version) = self
+            .choices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let current = crate::store::reader::with(&self.db, crate::store::meta::choices_version);
+        if current.is_ok() && current.ok() == version {
             return choices;
         }
         match self.reload_choices() {
@@ -133,8 +136,11 @@ impl AppState {
 
     /// Reads the reference lists and desks again (after an import, a desk change).
     pub fn reload_choices(&self) -> Result<Arc<Choices>, StoreError> {
-        let fresh = Arc::new(Choices::load(&self.db.connect()?)?);
-        *self.choices.write().unwrap_or_else(|e| e.into_inner()) = (fresh.clone(), Some(Instant::now()));
+        let conn = self.db.connect()?;
+        // The version first: a change made while the lists are read is read again next time.
+        let version = crate::store::meta::choices_version(&conn)?;
+        let fresh = Arc::new(Choices::load(&conn)?);
+        *self.choices.write().unwrap_or_else(|e| e.into_inner()) = (fresh.clone(), Some(version));
         Ok(fresh)
     }
 }

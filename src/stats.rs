@@ -178,7 +178,10 @@ pub fn compute(
         table("outcome", "事项处理结果", outcomes),
     ];
     if let Some(names) = districts {
-        tables.insert(2, table("district", "按区（县）", by_district(&desks, names)));
+        tables.insert(
+            2,
+            table("district", "按区（县）", by_district(&desks, names)),
+        );
     }
     (summary, tables)
 }

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/enrolled.html",
     "staff/batches.html",
     "staff/accounts.html",
+    "staff/desks.html",
     "staff/team.html",
     "staff/rotated.html",
     "staff/recovery.html",

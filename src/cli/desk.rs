@@ -30,7 +30,10 @@ pub fn list(dir: &Path, config: Option<&Path>) -> Result<(), CliError> {
     let (_, data) = super::open(dir, config)?;
     let conn = data.db.connect()?;
     let townships = desks::townships(&conn)?;
-    println!("{:<12}  {:<19}  name  (townships)", "code", "key fingerprint");
+    println!(
+        "{:<12}  {:<19}  name  (townships)",
+        "code", "key fingerprint"
+    );
     for d in desks::list(&conn)? {
         let fingerprint = d
             .public_key

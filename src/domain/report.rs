@@ -145,25 +145,22 @@ impl RawReport {
                 Some(listed),
                 Some(occurred),
                 Some((desk, city_only)),
-            ) if errors.is_empty() =>
-            {
-                Ok((
-                    token,
-                    Report {
-                        category,
-                        channel,
-                        department: department.to_string(),
-                        township: township.to_string(),
-                        occurred,
-                        listed,
-                        body: body.to_string(),
-                        certificate: certificate.map(str::to_string),
-                        admission_item: admission_item.map(str::to_string),
-                        desk,
-                        city_only,
-                    },
-                ))
-            }
+            ) if errors.is_empty() => Ok((
+                token,
+                Report {
+                    category,
+                    channel,
+                    department: department.to_string(),
+                    township: township.to_string(),
+                    occurred,
+                    listed,
+                    body: body.to_string(),
+                    certificate: certificate.map(str::to_string),
+                    admission_item: admission_item.map(str::to_string),
+                    desk,
+                    city_only,
+                },
+            )),
             _ => Err(errors),
         }
     }

@@ -66,7 +66,11 @@ fn counts(conn: &Connection, sql: &str) -> Result<Vec<(i64, String, i64)>, Store
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn slot(months: &mut BTreeMap<(String, i64), DeskMonth>, desk_id: i64, month: String) -> &mut DeskMonth {
+fn slot(
+    months: &mut BTreeMap<(String, i64), DeskMonth>,
+    desk_id: i64,
+    month: String,
+) -> &mut DeskMonth {
     months
         .entry((month.clone(), desk_id))
         .or_insert_with(|| DeskMonth {

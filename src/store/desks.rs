@@ -90,12 +90,15 @@ pub fn add(conn: &Connection, code: &str, name: &str) -> Result<i64, StoreError>
             "a desk with the code `{code}` already exists"
         )));
     }
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    super::meta::bump(conn, super::meta::CHOICES_VERSION)?;
+    Ok(id)
 }
 
 /// The townships of each district desk, as (township, desk id), in the order they were given.
 pub fn townships(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT name, desk_id FROM desk_townships ORDER BY rowid")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT name, desk_id FROM desk_townships ORDER BY rowid")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -113,7 +116,7 @@ pub fn set_townships(conn: &Connection, desk_id: i64, names: &[String]) -> Resul
             )));
         }
     }
-    Ok(())
+    super::meta::bump(conn, super::meta::CHOICES_VERSION)
 }
 
 pub fn set_public_key(conn: &Connection, id: i64, key: &PublicKey) -> Result<(), StoreError> {
@@ -121,7 +124,7 @@ pub fn set_public_key(conn: &Connection, id: i64, key: &PublicKey) -> Result<(),
         "UPDATE desks SET public_key = ?1 WHERE id = ?2",
         params![&key.as_bytes()[..], id],
     )?;
-    Ok(())
+    super::meta::bump(conn, super::meta::CHOICES_VERSION)
 }
 
 pub fn put_recovery(conn: &Connection, desk_id: i64, w: &WrappedKey) -> Result<(), StoreError> {

@@ -41,5 +41,5 @@ pub fn replace(conn: &Connection, kind: ListKind, rows: &[Row]) -> Result<(), St
         values.extend(row.iter().map(|v| v as &dyn rusqlite::ToSql));
         insert.execute(values.as_slice())?;
     }
-    Ok(())
+    super::meta::bump(conn, super::meta::CHOICES_VERSION)
 }

@@ -12,7 +12,8 @@ use super::StoreError;
 /// their batch): it cannot be carried over and is refused with a message (issue #14).
 const FORMAT_BASE: i64 = 100;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 -- Small facts: the setup-link hash, the schedule in force, and how many scheduled releases
 -- the pending pool has waited (P3; one number, never a filing time).
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
@@ -189,7 +190,8 @@ CREATE TABLE staff_totp (
     sealed BLOB NOT NULL,
     last_step INTEGER NOT NULL DEFAULT 0
 );
-"#, r#"
+"#,
+    r#"
 -- P11: the townships that belong to a district desk, so the form can send a report to the
 -- desk of the township the reporter names. A public fact, like the township list itself.
 CREATE TABLE desk_townships (
@@ -210,7 +212,8 @@ CREATE TABLE board_received (
     reports INTEGER NOT NULL,
     PRIMARY KEY (desk_id, month)
 ) WITHOUT ROWID;
-"#];
+"#,
+];
 
 /// Brings the schema up to date inside one transaction.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

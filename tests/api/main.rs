@@ -8,6 +8,7 @@ mod cli;
 mod console;
 mod csv_safety;
 mod desk;
+mod districts;
 mod durability;
 mod export;
 mod flooding;

@@ -80,6 +80,47 @@ pub(super) fn desk_cases(
         .collect()
 }
 
+/// A district desk's case as the city desk sees it (P11): read-only, opened from the copy of
+/// its fields sealed to the city desk.
+#[derive(Serialize)]
+pub(super) struct DistrictCaseView {
+    desk: String,
+    #[serde(flatten)]
+    stored: StoredCase,
+    #[serde(flatten)]
+    text: CaseText,
+}
+
+/// For the city desk, every district desk's cases; nothing for a district desk.
+fn district_cases(
+    conn: &rusqlite::Connection,
+    key: &SecretKey,
+    desk_id: i64,
+) -> Result<Vec<DistrictCaseView>, StaffError> {
+    let desks = crate::store::desks::list(conn)?;
+    if !desks.iter().any(|d| d.id == desk_id && d.is_city()) {
+        return Ok(Vec::new());
+    }
+    let visible = crate::store::desks::visible_from(conn, desk_id)?;
+    cases::of_desks(conn, &visible)?
+        .into_iter()
+        .filter(|c| c.desk_id != desk_id)
+        .map(|stored| {
+            let text = match &stored.sealed_city {
+                Some(sealed) => desk::open_case(key, sealed)?,
+                // Written before the city desk had a key: only the plain fields show.
+                None => CaseText::default(),
+            };
+            let desk = desks
+                .iter()
+                .find(|d| d.id == stored.desk_id)
+                .map(|d| d.name.clone())
+                .unwrap_or_default();
+            Ok(DistrictCaseView { desk, stored, text })
+        })
+        .collect()
+}
+
 /// One case of the investigator's desk, opened.
 fn desk_case(
     conn: &rusqlite::Connection,
@@ -103,9 +144,16 @@ pub async fn list(
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
     let desk_id = current.desk_id()?;
-    let all = with_db(&state, move |conn| desk_cases(conn, &key, desk_id)).await?;
+    let (all, districts) = with_db(&state, move |conn| {
+        Ok((
+            desk_cases(conn, &key, desk_id)?,
+            district_cases(conn, &key, desk_id)?,
+        ))
+    })
+    .await?;
     let mut ctx = current.context();
     ctx.insert("cases", &all);
+    ctx.insert("district_cases", &districts);
     tables(&mut ctx);
     Ok(render::page(
         &state.templates,

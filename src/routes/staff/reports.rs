@@ -36,11 +36,22 @@ struct View<'a> {
     /// The desk's own fields, which the export leaves out.
     assignee: Option<i64>,
     case_id: Option<i64>,
+    /// P11, for the city desk only: the desk the report was filed to, and whether it was kept
+    /// from that district.
+    filed_to: Option<String>,
+    city_only: bool,
 }
 
 impl<'a> View<'a> {
-    fn new(report: &'a OpenedReport, choices: &Choices) -> View<'a> {
+    fn new(report: &'a OpenedReport, choices: &Choices, desks: Option<&DeskNames>) -> View<'a> {
         View {
+            filed_to: desks.map(|names| {
+                names
+                    .get(&report.desk)
+                    .cloned()
+                    .unwrap_or_else(|| report.desk.clone())
+            }),
+            city_only: desks.is_some() && report.city_only,
             admission_label: report
                 .admission_item
                 .as_deref()
@@ -55,6 +66,37 @@ impl<'a> View<'a> {
             report,
         }
     }
+}
+
+/// Desk names by code, as the city desk's pages show where a report was filed.
+type DeskNames = HashMap<String, String>;
+
+/// P11: for an investigator of the city desk where district desks exist, every desk's name
+/// by code (the city's own as 市级部门); `None` for a district desk, whose reports are all
+/// its own.
+async fn desk_names(
+    state: &AppState,
+    current: &CurrentStaff,
+) -> Result<Option<DeskNames>, StaffError> {
+    let desk_id = current.desk_id()?;
+    with_db(state, move |conn| {
+        let desks = crate::store::desks::list(conn)?;
+        let city = desks.iter().any(|d| d.id == desk_id && d.is_city());
+        Ok((city && desks.len() > 1).then(|| {
+            desks
+                .into_iter()
+                .map(|d| {
+                    let name = if d.is_city() {
+                        "市级部门（直接交市里）".to_string()
+                    } else {
+                        d.name
+                    };
+                    (d.code, name)
+                })
+                .collect()
+        }))
+    })
+    .await
 }
 
 /// `GET /staff/reports?tab=…&page=…`: the queue under the session's filters. P8: every read
@@ -97,7 +139,12 @@ pub async fn list(
     let team = with_db(&state, move |conn| Ok(staff::desk_members(conn, desk_id)?)).await?;
     let page = queue::apply(&snapshot.reports, &filter);
     let choices = state.choices();
-    let rows: Vec<View> = page.rows.iter().map(|r| View::new(r, &choices)).collect();
+    let desks = desk_names(&state, &current).await?;
+    let rows: Vec<View> = page
+        .rows
+        .iter()
+        .map(|r| View::new(r, &choices, desks.as_ref()))
+        .collect();
     let tabs: Vec<_> = page
         .counts
         .iter()
@@ -113,6 +160,9 @@ pub async fn list(
         &(!filter.field_names().is_empty() || !filter.q.is_empty()),
     );
     ctx.insert("team", &team);
+    let mut desk_options: Vec<(String, String)> = desks.into_iter().flatten().collect();
+    desk_options.sort();
+    ctx.insert("desks", &desk_options);
     ctx.insert("tab", filter.tab.code());
     ctx.insert("page", &filter.page.min(page.pages));
     ctx.insert("pages", &page.pages);
@@ -247,8 +297,9 @@ pub async fn show(
         "report viewed"
     );
     let choices = state.choices();
+    let desks = desk_names(&state, &current).await?;
     let mut ctx = current.context();
-    ctx.insert("r", &View::new(&report, &choices));
+    ctx.insert("r", &View::new(&report, &choices, desks.as_ref()));
     ctx.insert("notes", &notes);
     ctx.insert("team", &team);
     ctx.insert("cases", &all_cases);

@@ -1,0 +1,531 @@
+//! P11: a city desk and its district desks. Each party is played with exactly its access: the
+//! district investigator (their export, queue, search, statistics), the city investigator, the
+//! admin, the public board. A report goes to its district desk and the city desk; a city-only
+//! report reaches the city desk alone and leaves the district desk no trace.
+
+use crate::helpers::{
+    report_fields, spawn_app, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
+};
+
+const DISTRICT: &str = "xihu";
+const DISTRICT_NAME: &str = "西湖区委社会工作部";
+const DISTRICT_USER: &str = "xihu1";
+const DISTRICT_PASSWORD: &str = "district password 1";
+
+/// The city desk's first investigator and an admin, then district desk `xihu` (owning the
+/// township 城关镇) and its first investigator, who creates the district's key.
+fn city_and_district(app: &TestApp) {
+    app.add_staff();
+    app.cli_ok(
+        &[
+            "desk",
+            "add",
+            "--code",
+            DISTRICT,
+            "--name",
+            DISTRICT_NAME,
+            "--township",
+            "城关镇",
+            "--township",
+            "北山街道",
+        ],
+        "",
+    );
+    app.cli_ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            DISTRICT_USER,
+            "--role",
+            "investigator",
+            "--desk",
+            DISTRICT,
+            "--password-stdin",
+        ],
+        &format!("{DISTRICT_PASSWORD}\n"),
+    );
+}
+
+/// Files a report with `extra` fields added to the usual ones; asserts it was stored.
+fn file_with(app: &TestApp, card: &str, body: &str, extra: &[(&str, &str)]) {
+    let mut fields = report_fields(card, body);
+    fields.extend_from_slice(extra);
+    let r = app.post_form("/report", &fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// `jianfu reports export` as `user`, one parsed object per report.
+fn export_as(app: &TestApp, user: &str, password: &str) -> Vec<serde_json::Value> {
+    app.cli_ok(
+        &["reports", "export", "--username", user, "--password-stdin"],
+        &format!("{password}\n"),
+    )
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
+}
+
+/// Waits until the city desk holds `n` released reports.
+fn wait_city(app: &TestApp, n: usize) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let rows = export_as(app, INVESTIGATOR, INVESTIGATOR_PASSWORD);
+        if rows.len() >= n {
+            return rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {n}",
+            rows.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+fn body_of(row: &serde_json::Value) -> &str {
+    row["body"].as_str().unwrap()
+}
+
+/// Random report ids and CSRF tokens replaced, so two runs of the same story compare byte
+/// for byte.
+fn normalized(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() == 8 {
+            out.push_str("<id>");
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    // The session's CSRF token: 64 hex characters after `name="csrf" value="`.
+    while let Some(at) = out.find("name=\"csrf\" value=\"") {
+        let start = at + 19;
+        out.replace_range(at..start + 64, "<csrf>");
+    }
+    sorted_rows(&without_times(&out))
+}
+
+/// Times of day (`HH:MM:SS`, e.g. when the server started, as the schedule's last change)
+/// replaced: they differ between two runs.
+fn without_times(text: &str) -> String {
+    let shape = |b: &[u8]| {
+        b.len() == 8
+            && b.iter().enumerate().all(|(i, c)| {
+                if i % 3 == 2 {
+                    *c == b':'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+    };
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 8 <= bytes.len() && shape(&bytes[i..i + 8]) {
+            out.extend_from_slice(b"<time>");
+            i += 8;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("only ASCII replaced")
+}
+
+/// The rows of each table body in sorted order: random ids order a queue differently in two
+/// runs of the same story.
+fn sorted_rows(page: &str) -> String {
+    let mut out = String::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("<tbody>") {
+        let end = start + rest[start..].find("</tbody>").expect("a closed table body");
+        out.push_str(&rest[..start + 7]);
+        let mut rows: Vec<&str> = rest[start + 7..end].split("</tr>").collect();
+        rows.sort();
+        out.push_str(&rows.join("</tr>"));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What the district desk sees of one story: its export (ids blanked, sorted), and its
+/// queue, search, statistics and statistics CSV pages, normalized.
+fn district_view(with_city_only: bool) -> Vec<String> {
+    let app = spawn_app();
+    city_and_district(&app);
+    let cards = app.issue_cards(3);
+    file_with(
+        &app,
+        &cards[0],
+        "区里布置的第一件事，要求每天拍照上报。",
+        &[("desk", DISTRICT)],
+    );
+    let mut expected = 2;
+    if with_city_only {
+        file_with(
+            &app,
+            &cards[1],
+            "区领导本人要求村里开具证明，只交给市里。",
+            &[("desk", DISTRICT), ("city_only", "1")],
+        );
+        expected += 1;
+    }
+    // No desk chosen: the township 城关镇 belongs to the district.
+    file_with(
+        &app,
+        &cards[2],
+        "区里布置的第二件事，重复填报同一张表。",
+        &[],
+    );
+    wait_city(&app, expected);
+    let mut rows: Vec<String> = export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD)
+        .into_iter()
+        .map(|mut r| {
+            r["id"] = "<id>".into();
+            r.to_string()
+        })
+        .collect();
+    rows.sort();
+    let desk = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    let mut view = vec![rows.join("\n")];
+    view.push(desk.get("/staff/reports").body);
+    view.push(desk.queue_with(&[("q", "要求")]));
+    view.push(desk.get("/staff/stats").body);
+    view.push(desk.get("/staff/stats/month.csv").body);
+    view.push(desk.get("/staff/stats/category.csv").body);
+    view.iter().map(|v| normalized(v)).collect()
+}
+
+#[test]
+fn a_city_only_report_filed_between_two_district_reports_leaves_the_district_desk_no_trace() {
+    let without = district_view(false);
+    let with = district_view(true);
+    assert!(without[0].contains("区里布置的第一件事"), "{}", without[0]);
+    assert!(without[0].contains("区里布置的第二件事"), "{}", without[0]);
+    assert!(
+        !with[0].contains("只交给市里"),
+        "the district export holds the city-only report"
+    );
+    let names = [
+        "export",
+        "queue",
+        "search",
+        "statistics",
+        "month.csv",
+        "category.csv",
+    ];
+    for (name, (a, b)) in names.iter().zip(without.iter().zip(&with)) {
+        assert_eq!(
+            a, b,
+            "the district desk's {name} differs with a city-only report"
+        );
+    }
+}
+
+#[test]
+fn the_city_desk_reads_every_report_with_its_district_and_the_city_only_flag() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let cards = app.issue_cards(3);
+    file_with(
+        &app,
+        &cards[0],
+        "区里布置的事项，要求每天打卡。",
+        &[("desk", DISTRICT)],
+    );
+    file_with(
+        &app,
+        &cards[1],
+        "区领导本人要求村里开具证明。",
+        &[("desk", DISTRICT), ("city_only", "1")],
+    );
+    file_with(
+        &app,
+        &cards[2],
+        "市里某局直接布置的台账。",
+        &[("desk", "city"), ("township", "")],
+    );
+    let city = wait_city(&app, 3);
+    let find = |needle: &str| {
+        city.iter()
+            .find(|r| body_of(r).contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in the city export"))
+    };
+    assert_eq!(find("每天打卡")["desk"], DISTRICT);
+    assert_eq!(find("每天打卡")["city_only"], false);
+    assert_eq!(find("区领导本人")["desk"], DISTRICT);
+    assert_eq!(find("区领导本人")["city_only"], true);
+    assert_eq!(find("市里某局")["desk"], "city");
+
+    let district = export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD);
+    assert_eq!(district.len(), 1, "{district:?}");
+    assert!(body_of(&district[0]).contains("每天打卡"));
+    // Each desk's copy is its own row: no id is shared between the two desks' exports.
+    assert!(city.iter().all(|c| c["id"] != district[0]["id"]));
+
+    // The city's queue filters by the desk a report was filed to, and marks city-only ones.
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let queue = desk.queue_with(&[("desk", DISTRICT)]);
+    assert!(
+        queue.contains("只交市里"),
+        "the city-only mark in the city's queue"
+    );
+    assert_eq!(
+        queue.matches("href=\"/staff/reports/").count(),
+        2,
+        "{queue}"
+    );
+    let stats = desk.get("/staff/stats").body;
+    assert!(stats.contains("按区（县）") && stats.contains(DISTRICT_NAME));
+    let by_district = desk.get("/staff/stats/district.csv").body;
+    assert!(
+        by_district.contains(&format!("{DISTRICT_NAME},1")),
+        "{by_district}"
+    );
+    assert!(
+        by_district.contains(&format!("{DISTRICT_NAME}（只交市里）,1")),
+        "{by_district}"
+    );
+    assert!(
+        by_district.contains("市级部门（直接交市里）,1"),
+        "{by_district}"
+    );
+
+    // A district investigator cannot open a city report by its id, nor the admin any.
+    let district_desk = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    for row in &city {
+        let id = row["id"].as_str().unwrap();
+        assert_eq!(
+            district_desk.get(&format!("/staff/reports/{id}")).status,
+            404
+        );
+    }
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    assert_eq!(admin.get("/staff/reports").status, 403);
+    assert_eq!(
+        admin
+            .get(&format!(
+                "/staff/reports/{}",
+                district[0]["id"].as_str().unwrap()
+            ))
+            .status,
+        403
+    );
+}
+
+#[test]
+fn the_board_shows_each_desks_reports_received_per_release_month() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let cards = app.issue_cards(3);
+    file_with(
+        &app,
+        &cards[0],
+        "区里布置的事项一，要求每天打卡。",
+        &[("desk", DISTRICT)],
+    );
+    file_with(
+        &app,
+        &cards[1],
+        "区里布置的事项二，要求重复填表。",
+        &[("desk", DISTRICT)],
+    );
+    file_with(
+        &app,
+        &cards[2],
+        "区领导本人要求村里开具证明。",
+        &[("desk", DISTRICT), ("city_only", "1")],
+    );
+    let city = wait_city(&app, 3);
+    let month = &city[0]["released"].as_str().unwrap()[..7];
+    let board = app.get("/outcomes").body;
+    let row = |desk: &str| format!("<td>{month}</td><td>{desk}</td><td class=\"n\">");
+    let count = |desk: &str| -> u32 {
+        let at = board
+            .find(&row(desk))
+            .unwrap_or_else(|| panic!("{desk} on the board: {board}"));
+        let rest = &board[at + row(desk).len()..];
+        rest[..rest.find('<').unwrap()].parse().unwrap()
+    };
+    // As many as each desk's export holds for that release month.
+    assert_eq!(count("市委社会工作部"), 3);
+    assert_eq!(count(DISTRICT_NAME), 2);
+    assert_eq!(export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD).len(), 2);
+}
+
+#[test]
+fn the_form_asks_for_a_district_and_derives_it_from_the_township() {
+    let app = spawn_app();
+    // One desk only: the form has no desk field and needs none.
+    app.add_staff();
+    assert!(!app.get("/").body.contains("name=\"desk\""));
+    app.cli_ok(
+        &[
+            "desk",
+            "add",
+            "--code",
+            DISTRICT,
+            "--name",
+            DISTRICT_NAME,
+            "--township",
+            "北山街道",
+        ],
+        "",
+    );
+    app.cli_ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            DISTRICT_USER,
+            "--role",
+            "investigator",
+            "--desk",
+            DISTRICT,
+            "--password-stdin",
+        ],
+        &format!("{DISTRICT_PASSWORD}\n"),
+    );
+    // The form reads the desks again within half a minute; the test does not wait for that:
+    // a submission names the district itself, and the form offers it once read.
+    let cards = app.issue_cards(3);
+    // A township of no district and no desk chosen: asked to choose, everything kept.
+    let mut fields = report_fields(&cards[0], "某局要求每周报送同一张表格。");
+    fields.retain(|(k, _)| *k != "township");
+    fields.push(("township", "不属于任何区的镇"));
+    let r = app.post_form("/report", &fields);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("请选择任务所在的区（县）"));
+    assert!(r.body.contains("aria-invalid=\"true\"") && r.body.contains("不属于任何区的镇"));
+    assert!(r.body.contains("某局要求每周报送同一张表格。"));
+    assert!(
+        r.body.contains(&format!("<option value=\"{DISTRICT}\"")),
+        "the district is offered"
+    );
+    // An unknown desk code: the same field says so.
+    fields.push(("desk", "nowhere"));
+    let r = app.post_form("/report", &fields);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("不在列表中了"));
+    // The township of the district, no desk chosen: it goes to the district.
+    let mut fields = report_fields(&cards[1], "北山街道里布置的事项，要求拍照留痕。");
+    fields.retain(|(k, _)| *k != "township");
+    fields.push(("township", "北山街道"));
+    assert_eq!(app.post_form("/report", &fields).status, 303);
+    // City-only with no district named: the city desk's.
+    let mut fields = report_fields(&cards[2], "不愿说是哪个区，只交给市里。");
+    fields.retain(|(k, _)| *k != "township");
+    fields.push(("city_only", "1"));
+    assert_eq!(app.post_form("/report", &fields).status, 303);
+    wait_city(&app, 2);
+    let district = export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD);
+    assert_eq!(district.len(), 1);
+    assert!(body_of(&district[0]).contains("北山街道里布置的事项"));
+}
+
+#[test]
+fn an_admin_adds_a_district_desk_with_its_townships_in_the_console() {
+    let app = spawn_app();
+    app.add_staff();
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let r = admin.post_csrf(
+        "/staff/desks",
+        &[
+            ("code", "binjiang"),
+            ("name", "滨江区委社会工作部"),
+            ("townships", "浦沿街道\n长河街道"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("滨江区委社会工作部") && r.body.contains("长河街道"));
+    // A township another desk has: refused, everything typed kept.
+    let r = admin.post_csrf(
+        "/staff/desks",
+        &[
+            ("code", "xiaoshan"),
+            ("name", "萧山区委社会工作部"),
+            ("townships", "长河街道"),
+        ],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("已经属于另一个区") && r.body.contains("萧山区委社会工作部"));
+    let listed = app.cli_ok(&["desk", "list"], "");
+    assert!(
+        listed.contains("binjiang") && listed.contains("浦沿街道"),
+        "{listed}"
+    );
+    assert!(!listed.contains("xiaoshan"));
+    // Audited, and an investigator cannot add desks.
+    assert!(admin.get("/staff/audit").body.contains("desk.add"));
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let r = desk.post_csrf("/staff/desks", &[("code", "fuyang"), ("name", "富阳")]);
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn the_city_desk_reads_a_district_case_and_the_district_cannot_read_the_citys() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let cards = app.issue_cards(1);
+    file_with(
+        &app,
+        &cards[0],
+        "区里布置的事项，要求每天打卡。",
+        &[("desk", DISTRICT)],
+    );
+    wait_city(&app, 1);
+    let district = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    let r = district.post_csrf(
+        "/staff/cases",
+        &[
+            ("title", "西湖区打卡群"),
+            ("department", "区农业农村局"),
+            ("listed", "off"),
+            ("outcome", "stopped"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let city = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let r = city.post_csrf(
+        "/staff/cases",
+        &[
+            ("title", "市里自己的事项"),
+            ("listed", "unknown"),
+            ("outcome", "open"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let cases = city.get("/staff/cases").body;
+    assert!(
+        cases.contains("西湖区打卡群"),
+        "the city reads the district's case: {cases}"
+    );
+    assert!(cases.contains(DISTRICT_NAME));
+    let theirs = district.get("/staff/cases").body;
+    assert!(theirs.contains("西湖区打卡群"));
+    assert!(!theirs.contains("市里自己的事项"));
+    // The district case's title is in no file in the clear.
+    for (path, bytes) in crate::helpers::all_files(&app.data_dir()) {
+        assert!(
+            !crate::helpers::contains(&bytes, "西湖区打卡群".as_bytes()),
+            "{} holds the case title",
+            path.display()
+        );
+    }
+    // The board counts the district's stopped task.
+    assert!(app.get("/outcomes").body.contains(DISTRICT_NAME));
+}
