@@ -36,7 +36,7 @@ const SENTENCES: &[&str] = &[
     "抽调村干部到镇里帮忙两个月。",
 ];
 
-pub fn seed(dir: &Path, config: Option<&Path>, reports: u32) -> Result<(), CliError> {
+pub fn seed(dir: &Path, config: Option<&Path>, reports: u32, desk: &str) -> Result<(), CliError> {
     let (settings, data) = super::open(dir, config)?;
     if !settings.dev {
         return Err(CliError::Usage(
@@ -44,21 +44,40 @@ pub fn seed(dir: &Path, config: Option<&Path>, reports: u32) -> Result<(), CliEr
         ));
     }
     let mut conn = data.db.connect()?;
-    let desk_id = crate::store::desks::CITY_ID;
-    let desk = crate::desk::public_key(&conn, desk_id)?
-        .ok_or_else(|| CliError::Usage("create the first investigator before seeding".into()))?;
+    // P11: a report filed to a district desk has a copy for it and one for the city desk.
+    let filed_to = crate::store::desks::by_code(&conn, desk)?
+        .ok_or_else(|| CliError::Usage(format!("there is no desk `{desk}`")))?;
+    let mut recipients = vec![filed_to.clone()];
+    if !filed_to.is_city() {
+        recipients.push(crate::store::desks::city(&conn)?);
+    }
+    let keys: Vec<(i64, crypto::PublicKey)> = recipients
+        .iter()
+        .map(|d| {
+            d.public_key.map(|k| (d.id, k)).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "desk `{}` has no key: create its first investigator before seeding",
+                    d.code
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let district = (!filed_to.is_city()).then(|| filed_to.code.clone());
     let today = crate::store::today();
     let started = std::time::Instant::now();
     let mut done = 0u32;
     while done < reports {
         let chunk = (reports - done).min(10_000);
         // Sealing is the slow part: both cores, then one transaction per chunk.
-        let sealed: Vec<(Vec<u8>, String)> = std::thread::scope(|s| {
+        let sealed: Vec<(Vec<(i64, Vec<u8>)>, String)> = std::thread::scope(|s| {
             let halves: Vec<_> = (0..2)
                 .map(|half| {
+                    let (keys, district) = (&keys, &district);
                     s.spawn(move || {
                         let n = chunk / 2 + if half == 0 { chunk % 2 } else { 0 };
-                        (0..n).map(|_| synthetic(&desk, today)).collect::<Vec<_>>()
+                        (0..n)
+                            .map(|_| synthetic(keys, district.clone(), today))
+                            .collect::<Vec<_>>()
                     })
                 })
                 .collect();
@@ -72,17 +91,20 @@ pub fn seed(dir: &Path, config: Option<&Path>, reports: u32) -> Result<(), CliEr
             let mut insert = tx
                 .prepare("INSERT OR IGNORE INTO reports (id, desk_id, released_on, status, sealed) VALUES (?1, ?2, ?3, 'new', ?4)")
                 .map_err(crate::store::StoreError::from)?;
-            for (blob, released) in &sealed {
-                while insert
-                    .execute(rusqlite::params![
-                        OsRng.gen_range(10_000_000i64..100_000_000),
-                        desk_id,
-                        released,
-                        blob
-                    ])
-                    .map_err(crate::store::StoreError::from)?
-                    == 0
-                {}
+            for (copies, released) in &sealed {
+                for (desk_id, blob) in copies {
+                    while insert
+                        .execute(rusqlite::params![
+                            OsRng.gen_range(10_000_000i64..100_000_000),
+                            desk_id,
+                            released,
+                            blob
+                        ])
+                        .map_err(crate::store::StoreError::from)?
+                        == 0
+                    {}
+                    crate::store::board::add_received(&tx, *desk_id, &released[..7], 1)?;
+                }
             }
         }
         tx.commit().map_err(crate::store::StoreError::from)?;
@@ -90,13 +112,19 @@ pub fn seed(dir: &Path, config: Option<&Path>, reports: u32) -> Result<(), CliEr
         eprint!("\rseeded {done}/{reports}");
     }
     eprintln!(
-        "\nseeded {reports} synthetic released reports in {:.1} s (development only)",
+        "\nseeded {reports} synthetic released reports filed to `{desk}` in {:.1} s (development only)",
         started.elapsed().as_secs_f64()
     );
     Ok(())
 }
 
-fn synthetic(desk: &crypto::PublicKey, today: chrono::NaiveDate) -> (Vec<u8>, String) {
+/// One synthetic report filed to `district` (or the city's own), sealed to each of `keys`
+/// as a real one is: when filed, and again when released.
+fn synthetic(
+    keys: &[(i64, crypto::PublicKey)],
+    district: Option<String>,
+    today: chrono::NaiveDate,
+) -> (Vec<(i64, Vec<u8>)>, String) {
     let mut rng = OsRng;
     let pick = |xs: &[&'static str], rng: &mut OsRng| *xs.choose(rng).unwrap_or(&"");
     let days_ago = rng.gen_range(0..365);
@@ -116,14 +144,16 @@ fn synthetic(desk: &crypto::PublicKey, today: chrono::NaiveDate) -> (Vec<u8>, St
         body,
         certificate: None,
         admission_item: None,
-        desk: None,
+        desk: district,
         city_only: false,
     };
     let json = serde_json::to_vec(&report).unwrap_or_default();
-    // As a real report: sealed when filed, sealed again when released.
-    let filed = crypto::seal(desk, Purpose::Report, &json, &mut rng);
-    (
-        crypto::sealing::reseal(desk, &filed, &mut rng),
-        released.to_string(),
-    )
+    let copies = keys
+        .iter()
+        .map(|(id, key)| {
+            let filed = crypto::seal(key, Purpose::Report, &json, &mut rng);
+            (*id, crypto::sealing::reseal(key, &filed, &mut rng))
+        })
+        .collect();
+    (copies, released.to_string())
 }

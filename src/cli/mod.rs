@@ -89,6 +89,9 @@ pub enum DevCommand {
     Seed {
         #[arg(long)]
         reports: u32,
+        /// The desk the reports are filed to (a district's also go to the city desk).
+        #[arg(long, value_name = "CODE", default_value = "city")]
+        desk: String,
     },
 }
 
@@ -333,7 +336,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             format,
         }) => reports::export(dir, config, &username, password_stdin, format),
         Command::Backup { out } => backup::run(dir, config, &out),
-        Command::Dev(DevCommand::Seed { reports }) => dev::seed(dir, config, reports),
+        Command::Dev(DevCommand::Seed { reports, desk }) => dev::seed(dir, config, reports, &desk),
     }
 }
 
