@@ -22,3 +22,4 @@ mod schedule;
 mod second_factor;
 mod separation;
 mod staff;
+mod triage;

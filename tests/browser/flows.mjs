@@ -161,10 +161,10 @@ async function desk(browser) {
   const filed = page.locator('table.queue tbody tr', { hasText: body.slice(0, 12) }).locator('a').first();
   await Promise.all([page.waitForNavigation(), filed.click()]);
   await page.selectOption('#status', { label: '核查中' });
-  await Promise.all([page.waitForNavigation(), page.click('form:has(#status) button[type=submit]')]);
+  await Promise.all([page.waitForNavigation(), page.click('#save-triage')]);
   check((await page.locator('#status option:checked').textContent()) === '核查中', 'the status changes to 核查中');
   await page.fill('#new_case', '镇里要求开具已取消的证明');
-  await Promise.all([page.waitForNavigation(), page.click('form:has(#new_case) button[type=submit]')]);
+  await Promise.all([page.waitForNavigation(), page.click('#save-triage')]);
   const caseLink = page.locator('a[href^="/staff/cases/"]', { hasText: '查看事项' });
   check((await caseLink.count()) === 1, 'the report now belongs to a new case');
   await Promise.all([page.waitForNavigation(), caseLink.click()]);

@@ -81,7 +81,7 @@ pub(super) fn desk_cases(
 }
 
 /// One case of the investigator's desk, opened.
-fn desk_case(
+pub(super) fn desk_case(
     conn: &rusqlite::Connection,
     key: &SecretKey,
     desk_id: i64,

@@ -15,11 +15,13 @@ mod login;
 mod password;
 mod poster;
 mod reports;
+mod saved;
 mod second_factor;
 mod settings;
 mod setup;
 mod stats;
 mod team;
+mod triage;
 
 use actix_web::web;
 
@@ -145,7 +147,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/reports", web::get().to(reports::list))
         .route("/staff/reports", web::post().to(reports::filter))
         .route("/staff/reports/{id}", web::get().to(reports::show))
-        .route("/staff/reports/{id}", web::post().to(reports::triage))
+        .route("/staff/reports/{id}", web::post().to(triage::triage))
         .route("/staff/cases", web::get().to(cases::list))
         .route("/staff/cases", web::post().to(cases::save))
         .route("/staff/cases/{id}", web::get().to(cases::show))
