@@ -178,8 +178,11 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
     }
     assert!(board.header("set-cookie").is_none());
     assert_eq!(
-        desk.post_csrf("/staff/cases/1/publish", &[("withdraw", "1")])
-            .status,
+        desk.post_csrf(
+            "/staff/cases/1/publish",
+            &[("withdraw", "1"), ("confirm", "1")]
+        )
+        .status,
         303
     );
     assert!(!app.get("/outcomes").body.contains(public_text));

@@ -1,6 +1,7 @@
 //! Issue 13, the desk side: one triage form that saves status, assignee, case and note
 //! together and says so; queue filters that survive opening a report (and a case's "在队列中
-//! 查看"), with the search still never in a URL (P8).
+//! 查看"), with the search still never in a URL (P8); a refused publication that keeps the
+//! typed text; and a confirmation page before withdrawing a publication.
 
 use crate::desk::{file_three, id_of};
 use crate::helpers::{spawn_app, TestApp, INVESTIGATOR, INVESTIGATOR_PASSWORD};
@@ -224,4 +225,121 @@ fn queue_filters_survive_opening_a_report_and_a_case_shows_its_reports_in_the_qu
         )
         .unwrap();
     assert_eq!(leaked, 0);
+}
+
+#[test]
+fn a_refused_publication_comes_back_with_the_typed_text_and_a_way_to_publish() {
+    let app = spawn_app();
+    app.add_staff();
+    let rows = file_three(&app);
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let first = id_of(&rows, "第一份");
+    desk.post_csrf(
+        &format!("/staff/reports/{first}"),
+        &[("new_case", "要求开具生活困难证明")],
+    );
+    // While the outcome is 尚无结论 the page offers no publish button, only the way there.
+    let page = desk.get("/staff/cases/1").body;
+    assert!(page.contains("id=\"publish-later\""));
+    assert!(!page.contains("id=\"publish\""));
+    assert!(!page.contains("action=\"/staff/cases/1/publish\""));
+    // A publication sent anyway (a stale page, a colleague's change) is refused with the
+    // text as typed, the reason, and the outcome to choose right there.
+    let text = "县民政局要求村里开具生活困难证明的做法已叫停，改由部门自行核实。";
+    let refused = desk.post_csrf("/staff/cases/1/publish", &[("public_text", text)]);
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains(&format!(">{text}</textarea>")),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("role=\"alert\""));
+    let form = form_with(&refused.body, "name=\"public_text\"");
+    assert!(form.contains("id=\"publish-outcome\" name=\"outcome\" required"));
+    assert!(form.contains("<option value=\"stopped\">叫停</option>"));
+    assert!(!form.contains("value=\"upheld\""));
+    assert!(!app.get("/outcomes").body.contains(text));
+    assert!(app.audited("case.publish").is_empty());
+    // An empty text is refused too, and whatever was there stays.
+    let empty = desk.post_csrf(
+        "/staff/cases/1/publish",
+        &[("public_text", "  "), ("outcome", "stopped")],
+    );
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("请为公众写一段公示文字"));
+    assert!(app.audited("case.update").is_empty(), "nothing was changed");
+    // The refusal page's form works: the outcome chosen and the text published together.
+    let done = desk.post_csrf(
+        "/staff/cases/1/publish",
+        &[("public_text", text), ("outcome", "stopped")],
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(
+        done.header("location").unwrap(),
+        "/staff/cases/1?saved=published"
+    );
+    assert!(desk
+        .get("/staff/cases/1?saved=published")
+        .body
+        .contains("已保存并公示。"));
+    assert!(app.get("/outcomes").body.contains(text));
+    assert_eq!(app.audited("case.update"), ["case:1 outcome:stopped"]);
+    assert_eq!(app.audited("case.publish"), ["case:1"]);
+}
+
+#[test]
+fn withdrawing_a_publication_asks_first_and_the_first_post_changes_nothing() {
+    let app = spawn_app();
+    app.add_staff();
+    let rows = file_three(&app);
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    desk.post_csrf(
+        &format!("/staff/reports/{}", id_of(&rows, "第一份")),
+        &[("new_case", "每天上报巡查照片")],
+    );
+    let text = "城关镇要求各村每天上报巡查照片的做法已叫停。";
+    let done = desk.post_csrf(
+        "/staff/cases/1/publish",
+        &[("public_text", text), ("outcome", "stopped")],
+    );
+    assert_eq!(done.status, 303);
+    let page = desk.get("/staff/cases/1").body;
+    assert!(page.contains("name=\"withdraw\" value=\"1\""));
+    // The first press only asks, with a form that confirms and a way back.
+    let ask = desk.post_csrf("/staff/cases/1/publish", &[("withdraw", "1")]);
+    assert_eq!(ask.status, 200);
+    // (Tera writes the `/` of a value into an attribute as `&#x2F;`.)
+    let body = ask.body.replace("&#x2F;", "/");
+    assert!(body.contains("确认撤回公示"));
+    assert!(body.contains("每天上报巡查照片"), "names the case");
+    let form = form_with(&body, "name=\"confirm\"");
+    assert!(form.contains("action=\"/staff/cases/1/publish\""));
+    assert!(form.contains("name=\"withdraw\" value=\"1\""));
+    assert!(form.contains("name=\"csrf\""));
+    assert!(body.contains("href=\"/staff/cases/1\" class=\"cancel\">取消"));
+    assert!(app.get("/outcomes").body.contains(text), "still published");
+    assert!(app.audited("case.withdraw").is_empty());
+    // A forged confirmation is refused like any forged form.
+    let forged = desk.post(
+        "/staff/cases/1/publish",
+        &[("csrf", "forged"), ("withdraw", "1"), ("confirm", "1")],
+    );
+    assert_eq!(forged.status, 403);
+    assert!(app.get("/outcomes").body.contains(text));
+    // Confirmed, it is gone from the board, audited, and the page says so.
+    let confirmed = desk.post_csrf(
+        "/staff/cases/1/publish",
+        &[("withdraw", "1"), ("confirm", "1")],
+    );
+    assert_eq!(confirmed.status, 303);
+    assert_eq!(
+        confirmed.header("location").unwrap(),
+        "/staff/cases/1?saved=withdrawn"
+    );
+    assert!(!app.get("/outcomes").body.contains(text));
+    assert_eq!(app.audited("case.withdraw"), ["case:1"]);
+    assert!(desk
+        .get("/staff/cases/1?saved=withdrawn")
+        .body
+        .contains("已撤回公示。"));
 }

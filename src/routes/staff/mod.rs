@@ -6,6 +6,7 @@ mod accounts;
 mod audit_log;
 mod batches;
 mod cases;
+mod confirm;
 mod enrol;
 mod error;
 mod guard;
@@ -14,6 +15,7 @@ mod lists;
 mod login;
 mod password;
 mod poster;
+mod publication;
 mod reports;
 mod saved;
 mod second_factor;
@@ -152,7 +154,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/cases", web::post().to(cases::save))
         .route("/staff/cases/{id}", web::get().to(cases::show))
         .route("/staff/cases/{id}", web::post().to(cases::save))
-        .route("/staff/cases/{id}/publish", web::post().to(cases::publish))
+        .route(
+            "/staff/cases/{id}/publish",
+            web::post().to(publication::publish),
+        )
         .route("/staff/stats", web::get().to(stats::page))
         .route("/staff/stats/{table}.csv", web::get().to(stats::csv))
         .route("/staff/team", web::get().to(team::list))
