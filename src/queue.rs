@@ -127,6 +127,11 @@ impl Filter {
         .collect()
     }
 
+    /// Whether any filter or a search narrows the queue.
+    pub fn is_filtered(&self) -> bool {
+        !self.field_names().is_empty() || !self.q.is_empty()
+    }
+
     /// The tab and page of a queue URL, on these filters.
     pub fn at(&self, tab: Option<&str>, page: Option<&str>) -> Filter {
         Filter {

@@ -41,6 +41,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/schedule.html",
     "staff/reports.html",
     "staff/report.html",
+    "staff/confirm.html",
 );
 
 /// All templates, parsed once.

@@ -154,6 +154,27 @@ pub fn update(
     Ok(())
 }
 
+/// Sets a case's outcome alone (publishing with the outcome chosen beside the text); the
+/// month of the decision moves as in `update`.
+pub fn set_outcome(conn: &Connection, id: i64, outcome: &str) -> Result<(), StoreError> {
+    let n = conn.execute(
+        "UPDATE cases SET decided_in = CASE WHEN outcome = ?1 THEN decided_in ELSE ?2 END,
+           outcome = ?1
+         WHERE id = ?3",
+        params![outcome, decided_in(outcome), id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Whether a case with this outcome may be published: only a task stopped or adjusted goes
+/// on the public board (P6).
+pub fn publishable(outcome: &str) -> bool {
+    matches!(outcome, "stopped" | "adjusted")
+}
+
 /// Every case's sealed fields of one desk (for a key rotation).
 pub fn sealed_of_desk(conn: &Connection, desk_id: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
     let mut stmt = conn.prepare("SELECT id, sealed FROM cases WHERE desk_id = ?1")?;
@@ -216,4 +237,32 @@ pub fn publish(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13: a case that has no outcome yet must not read like a report under
+    /// investigation (the report status 核查中), nor share any other report status word
+    /// that means something else.
+    #[test]
+    fn the_open_outcome_has_a_word_of_its_own() {
+        let open = label(OUTCOMES, "open");
+        assert_eq!(open, "尚无结论");
+        for status in crate::domain::ReportStatus::ALL {
+            assert_ne!(open, status.label(), "{status:?}");
+        }
+        assert!(OUTCOMES.iter().all(|(_, l)| *l != "核查中"));
+    }
+
+    #[test]
+    fn only_stopped_and_adjusted_are_published() {
+        let yes: Vec<&str> = OUTCOMES
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|c| publishable(c))
+            .collect();
+        assert_eq!(yes, ["stopped", "adjusted"]);
+    }
 }

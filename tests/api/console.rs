@@ -89,10 +89,39 @@ fn revoking_in_the_console_refuses_the_unused_cards() {
         303,
         "the forged revoke did nothing"
     );
-    let more = app.issue_cards(1);
-    assert_eq!(admin.post_csrf("/staff/batches/2/revoke", &[]).status, 303);
-    assert_eq!(app.file(&more[0], "作废后提交的反映。").status, 403);
-    assert!(admin.get("/staff/batches").body.contains("作废"));
+    let more = app.issue_cards(2);
+    // Issue 13: the first press only asks, on a page of its own, and revokes nothing.
+    let ask = admin.post_csrf("/staff/batches/2/revoke", &[]);
+    assert_eq!(ask.status, 200);
+    let body = ask.body.replace("&#x2F;", "/");
+    assert!(body.contains("确认作废"));
+    let form = &body[body
+        .find("<form method=\"post\" action=\"/staff/batches/2/revoke\"")
+        .unwrap()..];
+    assert!(form.contains("name=\"confirm\" value=\"1\""));
+    assert!(form.contains("name=\"csrf\""));
+    assert!(body.contains("href=\"/staff/batches\" class=\"cancel\">取消"));
+    assert!(app.audited("batch.revoke").is_empty());
+    assert_eq!(
+        app.file(&more[0], "确认之前提交的反映。").status,
+        303,
+        "asking revoked nothing"
+    );
+    assert_eq!(
+        admin.post_csrf("/staff/batches/9/revoke", &[]).status,
+        404,
+        "no such batch"
+    );
+    let done = admin.post_csrf("/staff/batches/2/revoke", &[("confirm", "1")]);
+    assert_eq!(done.status, 303);
+    assert_eq!(
+        done.header("location").unwrap(),
+        "/staff/batches?saved=revoked"
+    );
+    assert_eq!(app.file(&more[1], "作废后提交的反映。").status, 403);
+    assert_eq!(app.audited("batch.revoke"), ["batch:2"]);
+    let page = admin.get("/staff/batches?saved=revoked").body;
+    assert!(page.contains("已作废这一批中未用的凭证。"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use crate::helpers::{spawn_app, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD};
 
-fn file_three(app: &crate::helpers::TestApp) -> Vec<serde_json::Value> {
+pub(crate) fn file_three(app: &crate::helpers::TestApp) -> Vec<serde_json::Value> {
     let cards = app.issue_cards(3);
     for (card, (category, body)) in cards.iter().zip([
         ("certificate", "要求开具生活困难证明，第一份。"),
@@ -18,7 +18,7 @@ fn file_three(app: &crate::helpers::TestApp) -> Vec<serde_json::Value> {
     app.wait_released(3)
 }
 
-fn id_of(rows: &[serde_json::Value], body_part: &str) -> String {
+pub(crate) fn id_of(rows: &[serde_json::Value], body_part: &str) -> String {
     rows.iter()
         .find(|r| r["body"].as_str().unwrap().contains(body_part))
         .unwrap()["id"]
@@ -178,8 +178,11 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
     }
     assert!(board.header("set-cookie").is_none());
     assert_eq!(
-        desk.post_csrf("/staff/cases/1/publish", &[("withdraw", "1")])
-            .status,
+        desk.post_csrf(
+            "/staff/cases/1/publish",
+            &[("withdraw", "1"), ("confirm", "1")]
+        )
+        .status,
         303
     );
     assert!(!app.get("/outcomes").body.contains(public_text));

@@ -262,6 +262,17 @@ impl TestApp {
         self.cli_ok(&args, "").lines().map(str::to_string).collect()
     }
 
+    /// The objects of the audit rows with this action, oldest first (read from a copy of
+    /// the database as an auditor would).
+    pub fn audited(&self, action: &str) -> Vec<String> {
+        let conn = rusqlite::Connection::open(self.data_dir().join("jianfu.db")).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT object FROM audit WHERE action = ?1 ORDER BY id")
+            .unwrap();
+        let rows = stmt.query_map([action], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
     pub fn get(&self, path: &str) -> Resp {
         read(self.agent.get(&format!("{}{path}", self.url)).call())
     }

@@ -23,3 +23,4 @@ mod schedule;
 mod second_factor;
 mod separation;
 mod staff;
+mod triage;

@@ -2,11 +2,14 @@
 //! the only time they exist in the clear; the database keeps their keyed hashes (P1). No
 //! batch shows how many of its cards were used (P3).
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::confirm::{self, Confirm};
 use super::home::see_other;
 use super::{with_db, CurrentStaff, StaffError};
 use crate::card_sheet::{self, CardFormat};
@@ -32,18 +35,13 @@ pub struct IssueForm {
     csrf: String,
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 async fn page(
     state: &AppState,
     current: &CurrentStaff,
     status: StatusCode,
     form: &IssueForm,
     error: Option<&str>,
+    saved: Option<String>,
 ) -> Result<HttpResponse, StaffError> {
     let batches = with_db(state, move |conn| -> Result<_, StaffError> {
         Ok(cards::list_batches(conn)?)
@@ -53,6 +51,7 @@ async fn page(
     ctx.insert("batches", &batches);
     ctx.insert("form", form);
     ctx.insert("error", &error);
+    ctx.insert("saved", &saved);
     ctx.insert("entry_url", &state.settings.public_url);
     ctx.insert("max", &MAX_CONSOLE_BATCH);
     Ok(render::page(
@@ -66,14 +65,17 @@ async fn page(
 pub async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Admin)?;
+    let saved = super::saved::notice(&query);
     page(
         &state,
         &current,
         StatusCode::OK,
         &IssueForm::default(),
         None,
+        saved,
     )
     .await
 }
@@ -120,6 +122,7 @@ pub async fn issue(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &form,
                 Some(message),
+                None,
             )
             .await
         }
@@ -165,15 +168,48 @@ pub async fn issue(
         .body(text))
 }
 
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Revokes a batch's unused cards: the first POST only asks (issue 13: a revoked card can
+/// never file again, and a printed batch may already be on office walls); the confirmed one
+/// revokes.
 pub async fn revoke(
     state: web::Data<AppState>,
     current: CurrentStaff,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, StaffError> {
     current.require(Role::Admin)?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
+    if !confirm::confirmed(form.confirm.as_deref()) {
+        let batch = with_db(&state, move |conn| -> Result<_, StaffError> {
+            cards::list_batches(conn)?
+                .into_iter()
+                .find(|b| b.id == id)
+                .ok_or(StaffError::NotFound)
+        })
+        .await?;
+        let confirm = Confirm {
+            title: format!("作废批次 {id} 中未用的凭证"),
+            question: format!(
+                "确定要作废批次 {id}“{}”（{} 张）中所有还没用过的凭证吗？",
+                batch.label, batch.issued
+            ),
+            consequence: "作废后这些凭证再也不能提交反映，无法恢复；要继续发放只能另发一批。",
+            action: format!("/staff/batches/{id}/revoke"),
+            fields: Vec::new(),
+            button: "确认作废",
+            back: "/staff/batches".to_string(),
+        };
+        return Ok(confirm::page(&state, &current, &confirm));
+    }
     let actor = current.actor();
     with_db(&state, move |conn| -> Result<(), StaffError> {
         match cards::revoke_batch(conn, id) {
@@ -184,5 +220,5 @@ pub async fn revoke(
         Ok(())
     })
     .await?;
-    Ok(see_other("/staff/batches"))
+    Ok(see_other("/staff/batches?saved=revoked"))
 }

@@ -1,6 +1,8 @@
 //! `/staff/cases` (investigators): cases (事项) — the task, the assigning department, whether
-//! it is on the admission list, the outcome — and their publication on the public board
-//! with a text written for the public (P6: never the reporters' words, never a report id).
+//! it is on the admission list, the outcome. Their publication on the public board is in
+//! `publication.rs`.
+
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -12,8 +14,8 @@ use crate::crypto::SecretKey;
 use crate::desk::{self, CaseText};
 use crate::routes::render;
 use crate::state::AppState;
+use crate::store::audit;
 use crate::store::cases::{self, StoredCase, LISTED, OUTCOMES};
-use crate::store::{audit, StoreError};
 
 #[derive(Deserialize, Default)]
 pub struct CaseForm {
@@ -33,16 +35,6 @@ pub struct CaseForm {
     month: String,
 }
 
-#[derive(Deserialize)]
-pub struct PublishForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    public_text: String,
-    #[serde(default)]
-    withdraw: Option<String>,
-}
-
 fn tables(ctx: &mut tera::Context) {
     let pairs = |t: &[(&str, &str)]| -> Vec<(String, String)> {
         t.iter()
@@ -57,9 +49,9 @@ fn tables(ctx: &mut tera::Context) {
 #[derive(Serialize)]
 pub(super) struct CaseView {
     #[serde(flatten)]
-    stored: StoredCase,
+    pub(super) stored: StoredCase,
     #[serde(flatten)]
-    text: CaseText,
+    pub(super) text: CaseText,
 }
 
 /// The cases of the investigator's desk, opened (P5: an admin's console never shows them).
@@ -122,7 +114,7 @@ fn district_cases(
 }
 
 /// One case of the investigator's desk, opened.
-fn desk_case(
+pub(super) fn desk_case(
     conn: &rusqlite::Connection,
     key: &SecretKey,
     desk_id: i64,
@@ -163,30 +155,37 @@ pub async fn list(
     ))
 }
 
-async fn case_page(
+/// A publication the desk refused, with what was typed (issue 13: nothing typed is lost).
+pub(super) struct Refusal {
+    pub text: String,
+    pub message: &'static str,
+}
+
+/// The case page; on a refused publication, with the typed text and the reason, and the
+/// outcome to choose beside the text when the outcome is what stood in the way.
+pub(super) async fn case_page(
     state: &AppState,
     current: &CurrentStaff,
     status: StatusCode,
     id: i64,
-    public_text: Option<String>,
-    error: Option<&str>,
+    refusal: Option<Refusal>,
+    query: &HashMap<String, String>,
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
     let desk_id = current.desk_id()?;
     let case = with_db(state, move |conn| desk_case(conn, &key, desk_id, id)).await?;
     let mut ctx = current.context();
-    // A refused publication keeps what was typed.
-    ctx.insert(
-        "public_text",
-        &public_text.unwrap_or_else(|| case.stored.public_text.clone()),
-    );
-    ctx.insert(
-        "publishable",
-        &matches!(case.stored.outcome.as_str(), "stopped" | "adjusted"),
-    );
-    ctx.insert("case", &case);
+    ctx.insert("draft", &refusal.is_some());
+    let (public_text, error) = match refusal {
+        Some(r) => (r.text, Some(r.message)),
+        None => (case.stored.public_text.clone(), None),
+    };
+    ctx.insert("public_text", &public_text);
     ctx.insert("error", &error);
+    ctx.insert("publishable", &cases::publishable(&case.stored.outcome));
+    ctx.insert("case", &case);
     tables(&mut ctx);
+    super::saved::insert(&mut ctx, query);
     Ok(render::page(
         &state.templates,
         status,
@@ -199,16 +198,10 @@ pub async fn show(
     state: web::Data<AppState>,
     current: CurrentStaff,
     path: web::Path<i64>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, StaffError> {
-    case_page(
-        &state,
-        &current,
-        StatusCode::OK,
-        path.into_inner(),
-        None,
-        None,
-    )
-    .await
+    let id = path.into_inner();
+    case_page(&state, &current, StatusCode::OK, id, None, &query).await
 }
 
 fn parse(form: &CaseForm) -> Result<CaseText, StaffError> {
@@ -268,68 +261,5 @@ pub async fn save(
         Ok(id)
     })
     .await?;
-    Ok(see_other(&format!("/staff/cases/{id}")))
-}
-
-pub async fn publish(
-    state: web::Data<AppState>,
-    current: CurrentStaff,
-    path: web::Path<i64>,
-    form: web::Form<PublishForm>,
-) -> Result<HttpResponse, StaffError> {
-    let key = current.desk()?;
-    let desk_id = current.desk_id()?;
-    current.check_csrf(&form.csrf)?;
-    let id = path.into_inner();
-    let text = form.public_text.trim().to_string();
-    let withdraw = form.withdraw.is_some();
-    if !withdraw && (text.is_empty() || text.chars().count() > 500) {
-        return case_page(
-            &state,
-            &current,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            id,
-            Some(text),
-            Some("请为公众写一段公示文字（最多 500 字）。"),
-        )
-        .await;
-    }
-    let actor = current.actor();
-    let public = text.clone();
-    let published = with_db(&state, move |conn| -> Result<bool, StaffError> {
-        let case = desk_case(conn, &key, desk_id, id)?;
-        if !withdraw && !matches!(case.stored.outcome.as_str(), "stopped" | "adjusted") {
-            return Ok(false);
-        }
-        // P6: the department and month become public with the text written for the public.
-        let publication = (!withdraw).then_some(cases::Publication {
-            department: &case.text.department,
-            month: &case.text.month,
-            text: &public,
-        });
-        cases::publish(conn, id, publication).map_err(|e| match e {
-            StoreError::NotFound => StaffError::NotFound,
-            e => e.into(),
-        })?;
-        let action = if withdraw {
-            "case.withdraw"
-        } else {
-            "case.publish"
-        };
-        audit::record(conn, &actor, action, &format!("case:{id}"))?;
-        Ok(true)
-    })
-    .await?;
-    if !published {
-        return case_page(
-            &state,
-            &current,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            id,
-            Some(text),
-            Some("只有结果为“叫停”或“调整”的事项才能公示。请先把结果改为“叫停”或“调整”并保存。"),
-        )
-        .await;
-    }
-    Ok(see_other(&format!("/staff/cases/{id}")))
+    Ok(see_other(&format!("/staff/cases/{id}?saved=case_info")))
 }

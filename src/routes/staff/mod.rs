@@ -6,6 +6,7 @@ mod accounts;
 mod audit_log;
 mod batches;
 mod cases;
+mod confirm;
 mod desks;
 mod enrol;
 mod error;
@@ -15,12 +16,15 @@ mod lists;
 mod login;
 mod password;
 mod poster;
+mod publication;
 mod reports;
+mod saved;
 mod second_factor;
 mod settings;
 mod setup;
 mod stats;
 mod team;
+mod triage;
 
 use actix_web::web;
 
@@ -146,12 +150,15 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/reports", web::get().to(reports::list))
         .route("/staff/reports", web::post().to(reports::filter))
         .route("/staff/reports/{id}", web::get().to(reports::show))
-        .route("/staff/reports/{id}", web::post().to(reports::triage))
+        .route("/staff/reports/{id}", web::post().to(triage::triage))
         .route("/staff/cases", web::get().to(cases::list))
         .route("/staff/cases", web::post().to(cases::save))
         .route("/staff/cases/{id}", web::get().to(cases::show))
         .route("/staff/cases/{id}", web::post().to(cases::save))
-        .route("/staff/cases/{id}/publish", web::post().to(cases::publish))
+        .route(
+            "/staff/cases/{id}/publish",
+            web::post().to(publication::publish),
+        )
         .route("/staff/stats", web::get().to(stats::page))
         .route("/staff/stats/{table}.csv", web::get().to(stats::csv))
         .route("/staff/team", web::get().to(team::list))

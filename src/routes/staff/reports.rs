@@ -1,16 +1,15 @@
 //! The investigators' queue and one report, decrypted in memory with the session's desk key
-//! (P5); triage: status, assignment, notes (sealed like reports) and the case a report
-//! belongs to. Admins get 403 (SPEC §3.3). Every view and change is audited (P8).
+//! (P5), with the one triage form that `triage.rs` saves. Admins get 403 (SPEC §3.3). Every
+//! view is audited (P8).
 
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use serde::Serialize;
 
 use super::home::see_other;
-use super::{desk_changed, session_reports, with_db, CurrentStaff, StaffError};
+use super::{session_reports, with_db, CurrentStaff, StaffError};
 use crate::crypto::desk_box::BoxKey;
 use crate::desk::{self, OpenedReport};
 use crate::domain::{Category, Channel, Listed, ReportStatus};
@@ -19,8 +18,8 @@ use crate::reference::Choices;
 use crate::routes::choice::options;
 use crate::routes::render;
 use crate::state::AppState;
-use crate::store::staff::{self, Role};
-use crate::store::{audit, cases, reports};
+use crate::store::staff;
+use crate::store::{audit, reports};
 
 /// A report with the labels a page shows.
 #[derive(Serialize)]
@@ -106,7 +105,7 @@ pub async fn list(
     current: CurrentStaff,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, StaffError> {
-    current.desk()?;
+    let key = current.desk()?;
     let mut filter = current
         .0
         .filter
@@ -136,7 +135,21 @@ pub async fn list(
     let snapshot = session_reports(&state, &current).await?;
     let schedule = schedule_view(&state).await?;
     let desk_id = current.desk_id()?;
-    let team = with_db(&state, move |conn| Ok(staff::desk_members(conn, desk_id)?)).await?;
+    let case_id = filter.case_id;
+    let (team, case) = with_db(&state, move |conn| {
+        let team = staff::desk_members(conn, desk_id)?;
+        // The case the queue is narrowed to, by title: one case opened, not all of them.
+        let case = match case_id {
+            Some(id) => match super::cases::desk_case(conn, &key, desk_id, id) {
+                Ok(case) => Some(case),
+                Err(StaffError::NotFound) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        Ok((team, case))
+    })
+    .await?;
     let page = queue::apply(&snapshot.reports, &filter);
     let choices = state.choices();
     let desks = desk_names(&state, &current).await?;
@@ -155,14 +168,12 @@ pub async fn list(
     ctx.insert("reports", &rows);
     ctx.insert("tabs", &tabs);
     ctx.insert("filter", &filter);
-    ctx.insert(
-        "filtered",
-        &(!filter.field_names().is_empty() || !filter.q.is_empty()),
-    );
+    ctx.insert("filtered", &filter.is_filtered());
     ctx.insert("team", &team);
     let mut desk_options: Vec<(String, String)> = desks.into_iter().flatten().collect();
     desk_options.sort();
     ctx.insert("desks", &desk_options);
+    ctx.insert("case", &case);
     ctx.insert("tab", filter.tab.code());
     ctx.insert("page", &filter.page.min(page.pages));
     ctx.insert("pages", &page.pages);
@@ -246,7 +257,7 @@ async fn schedule_view(state: &AppState) -> Result<serde_json::Value, StaffError
 }
 
 /// A released report of the investigator's own desk (P11: another desk's copy is not found).
-fn desk_report(
+pub(super) fn desk_report(
     conn: &rusqlite::Connection,
     desk_id: i64,
     id: i64,
@@ -267,6 +278,7 @@ pub async fn show(
     state: web::Data<AppState>,
     current: CurrentStaff,
     path: web::Path<i64>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, StaffError> {
     let key = current.desk()?;
     let desk_id = current.desk_id()?;
@@ -307,135 +319,22 @@ pub async fn show(
         "statuses",
         &options(ReportStatus::ALL, ReportStatus::code, ReportStatus::label),
     );
+    // "← 返回队列" goes back to the tab and page the session's queue was on; the filters
+    // are in the session already (P8), so the link carries nothing of them.
+    let queue = current
+        .0
+        .filter
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    ctx.insert("queue_tab", queue.tab.code());
+    ctx.insert("queue_page", &queue.page.max(1));
+    ctx.insert("queue_filtered", &queue.is_filtered());
+    super::saved::insert(&mut ctx, &query);
     Ok(render::page(
         &state.templates,
         StatusCode::OK,
         "staff/report.html",
         &ctx,
     ))
-}
-
-#[derive(Deserialize)]
-pub struct TriageForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    assignee: Option<String>,
-    #[serde(default)]
-    case_id: Option<String>,
-    #[serde(default)]
-    new_case: Option<String>,
-    #[serde(default)]
-    note: Option<Zeroizing<String>>,
-}
-
-/// `POST /staff/reports/{id}`: one triage change per form (status, assignee, case or note).
-pub async fn triage(
-    state: web::Data<AppState>,
-    current: CurrentStaff,
-    path: web::Path<i64>,
-    form: web::Form<TriageForm>,
-) -> Result<HttpResponse, StaffError> {
-    current.desk()?;
-    let desk_id = current.desk_id()?;
-    current.check_csrf(&form.csrf)?;
-    let id = path.into_inner();
-    let form = form.into_inner();
-    let actor = current.actor();
-    let me = current.0.staff_id;
-    with_db(&state, move |conn| -> Result<(), StaffError> {
-        let tx = conn.transaction().map_err(crate::store::StoreError::from)?;
-        desk_report(&tx, desk_id, id)?;
-        let object = format!("report:{id}");
-        if let Some(status) = form.status {
-            let status = ReportStatus::parse(&status).ok_or(StaffError::NotFound)?;
-            reports::set_status(&tx, id, status)?;
-            audit::record(
-                &tx,
-                &actor,
-                "report.status",
-                &format!("{object} {}", status.code()),
-            )?;
-        }
-        if let Some(assignee) = form.assignee {
-            let who = match assignee.as_str() {
-                "" => None,
-                v => Some(v.parse::<i64>().map_err(|_| StaffError::NotFound)?),
-            };
-            if let Some(who) = who {
-                let account = staff::get(&tx, who)?;
-                if account.role != Role::Investigator || account.desk_id != Some(desk_id) {
-                    return Err(StaffError::Forbidden);
-                }
-            }
-            reports::set_assignee(&tx, id, who)?;
-            audit::record(
-                &tx,
-                &actor,
-                "report.assign",
-                &format!("{object} staff:{}", who.unwrap_or(0)),
-            )?;
-        }
-        if let Some(title) = form
-            .new_case
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            // P5: a case title typed while reading a report is sealed like the report.
-            let text = crate::desk::CaseText {
-                title: title.chars().take(100).collect(),
-                department: String::new(),
-                listed: "unknown".into(),
-                screening_code: String::new(),
-                month: String::new(),
-            };
-            let sealed = desk::seal_case(&tx, desk_id, &text)?;
-            let case_id = cases::create(&tx, desk_id, &sealed, "open")?;
-            audit::record(&tx, &actor, "case.create", &format!("case:{case_id}"))?;
-            reports::set_case(&tx, id, Some(case_id))?;
-            audit::record(
-                &tx,
-                &actor,
-                "report.case",
-                &format!("{object} case:{case_id}"),
-            )?;
-        } else if let Some(case_id) = form.case_id {
-            let case_id = match case_id.as_str() {
-                "" => None,
-                v => {
-                    let case = cases::get(&tx, v.parse().map_err(|_| StaffError::NotFound)?)?;
-                    if case.desk_id != desk_id {
-                        return Err(StaffError::NotFound);
-                    }
-                    Some(case.id)
-                }
-            };
-            reports::set_case(&tx, id, case_id)?;
-            audit::record(
-                &tx,
-                &actor,
-                "report.case",
-                &format!("{object} case:{}", case_id.unwrap_or(0)),
-            )?;
-        }
-        if let Some(note) = form
-            .note
-            .as_deref()
-            .map(|n| n.trim())
-            .filter(|n| !n.is_empty())
-        {
-            let sealed =
-                desk::seal_text(&tx, desk_id, crate::crypto::Purpose::Note, note.as_bytes())?;
-            reports::add_note(&tx, id, me, &sealed)?;
-            audit::record(&tx, &actor, "note.add", &object)?;
-        }
-        tx.commit().map_err(crate::store::StoreError::from)?;
-        Ok(())
-    })
-    .await?;
-    desk_changed(&state);
-    Ok(see_other(&format!("/staff/reports/{id}")))
 }
