@@ -270,3 +270,37 @@ fn the_first_run_in_chromium_as_an_admin_and_two_investigators() {
     let output = app.output();
     assert!(!output.contains("desk2 own password"));
 }
+
+/// P11 in Chromium: a reporter at 360×640 with text at 200% and JavaScript off files one
+/// report to a district and, separately, one for the city desk only; the district
+/// investigator and the city investigator each sign in and see what they should; the public
+/// board shows each desk's record.
+#[test]
+fn a_phone_files_to_a_district_and_city_only_and_each_desk_sees_its_own_in_chromium() {
+    use crate::districts::{
+        city_and_district, wait_city, DISTRICT, DISTRICT_NAME, DISTRICT_PASSWORD, DISTRICT_USER,
+    };
+    ensure_driver();
+    let app = spawn_app();
+    city_and_district(&app);
+    let cards = app.issue_cards(2).join(",");
+    let bodies = [
+        (
+            "DISTRICT_BODY",
+            "区里在工作群要求各村每天上报巡查照片，已经三个月。",
+        ),
+        (
+            "CITY_ONLY_BODY",
+            "区领导要求村里开具生活困难证明，所以只交给市里。",
+        ),
+        ("DISTRICT_CODE", DISTRICT),
+        ("DISTRICT_NAME", DISTRICT_NAME),
+        ("DISTRICT_USER", DISTRICT_USER),
+        ("DISTRICT_PASSWORD", DISTRICT_PASSWORD),
+    ];
+    let mut env = bodies.to_vec();
+    env.push(("CARD_CODES", &cards));
+    run_flow_with(&app, "districtsFile", &env);
+    wait_city(&app, 2);
+    run_flow_with(&app, "districtsRead", &env);
+}

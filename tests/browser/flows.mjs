@@ -1,5 +1,5 @@
 // Headless-Chromium flows for jianfu, run by tests/api/browser.rs against a real server.
-// Usage: node flows.mjs reporter|warning|desk|admin|triage|phones|history|axe|firstRun|firstRead
+// Usage: node flows.mjs reporter|warning|desk|admin|triage|phones|history|axe|firstRun|firstRead|districtsFile|districtsRead
 // (settings come from the environment)
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -829,7 +829,61 @@ async function firstRead(browser) {
   await desk2.context.close();
 }
 
-const flows = { reporter, warning, desk, admin, triage, phones, history, axe, firstRun, firstRead };
+/// P11 on a phone: at 360×640 with text at 200% and JavaScript off, a reporter files one
+/// report to a district and, separately, one for the city desk only. The form's district
+/// fields fit and are large enough to tap.
+async function districtsFile(browser) {
+  const [toDistrict, cityOnly] = CARDS();
+  const district = env('DISTRICT_CODE');
+  const { context, page } = await phoneAt(browser, { width: 360, height: 640, scale: 200 });
+  for (const [card, onlyCity, body] of [[toDistrict, false, env('DISTRICT_BODY')], [cityOnly, true, env('CITY_ONLY_BODY')]]) {
+    await page.goto(`${BASE}/`);
+    await fillReport(page, { token: card, department: '区农业农村局', body });
+    await page.selectOption('#desk', district);
+    if (onlyCity) await page.check('input[name=city_only]');
+    const problems = await page.evaluate(layoutProblems);
+    check(problems.length === 0, `the form with the district fields fits at 360×640, text 200%${problems.length ? '\n  ' + problems.join('\n  ') : ''}`);
+    if (onlyCity) {
+      await page.locator('#f-desk').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SHOTS}/reporter-district-200.png` });
+    }
+    const response = await submit(page);
+    check(response.status() === 200 && page.url() === `${BASE}/thanks`, `filed ${onlyCity ? 'for the city desk only' : 'to the district'}`);
+  }
+  await context.close();
+}
+
+/// P11 at the desks: the district investigator sees only the report filed to the district;
+/// the city investigator sees both, the city-only one marked; the public board shows each
+/// desk's record, on a phone too.
+async function districtsRead(browser) {
+  const districtBody = env('DISTRICT_BODY');
+  const cityOnlyBody = env('CITY_ONLY_BODY');
+  const district = await desktop(browser);
+  await signIn(district.page, env('DISTRICT_USER'), env('DISTRICT_PASSWORD'), '/staff/reports');
+  let text = await district.page.textContent('main');
+  check(text.includes(districtBody.slice(0, 20)), 'the district desk reads the report filed to it');
+  check(!text.includes(cityOnlyBody.slice(0, 10)), 'the district desk has nothing of the city-only report');
+  check(await district.page.locator('table.queue tbody tr').count() === 1, 'the district queue holds one report');
+  await district.page.screenshot({ path: `${SHOTS}/district-queue.png`, fullPage: true });
+  const city = await desktop(browser);
+  await signIn(city.page, env('INVESTIGATOR_USER'), env('INVESTIGATOR_PASSWORD'), '/staff/reports');
+  text = await city.page.textContent('main');
+  check(text.includes(districtBody.slice(0, 20)) && text.includes(cityOnlyBody.slice(0, 20)), 'the city desk reads both');
+  const marked = city.page.locator('table.queue tbody tr', { hasText: cityOnlyBody.slice(0, 20) });
+  check((await marked.textContent()).includes('只交市里'), 'the city-only report is marked in the city queue');
+  await city.page.screenshot({ path: `${SHOTS}/city-queue.png`, fullPage: true });
+  const { context, page } = await phoneAt(browser, { width: 360, height: 640, scale: 200 });
+  await page.goto(`${BASE}/outcomes`);
+  const board = await page.textContent('table.record');
+  check(board.includes(env('DISTRICT_NAME')), 'the board shows the district desk\'s record');
+  const problems = await page.evaluate(layoutProblems);
+  check(problems.length === 0, `the board fits at 360×640, text 200%${problems.length ? '\n  ' + problems.join('\n  ') : ''}`);
+  await page.screenshot({ path: `${SHOTS}/board-200.png`, fullPage: true });
+  for (const c of [district, city, { context }]) await c.context.close();
+}
+
+const flows = { reporter, warning, desk, admin, triage, phones, history, axe, firstRun, firstRead, districtsFile, districtsRead };
 const name = process.argv[2];
 if (!flows[name]) {
   console.error(`usage: node flows.mjs ${Object.keys(flows).join('|')}`);
