@@ -354,12 +354,15 @@ fn the_board_shows_each_desks_reports_received_per_release_month() {
     let city = wait_city(&app, 3);
     let month = &city[0]["released"].as_str().unwrap()[..7];
     let board = app.get("/outcomes").body;
-    let row = |desk: &str| format!("<td>{month}</td><td>{desk}</td><td class=\"n\">");
+    let section = &board[board
+        .find(&format!("<h3>{month}</h3>"))
+        .expect("this month on the board")..];
     let count = |desk: &str| -> u32 {
-        let at = board
-            .find(&row(desk))
+        let line = format!("<b>{desk}</b><br>收到反映 <b>");
+        let at = section
+            .find(&line)
             .unwrap_or_else(|| panic!("{desk} on the board: {board}"));
-        let rest = &board[at + row(desk).len()..];
+        let rest = &section[at + line.len()..];
         rest[..rest.find('<').unwrap()].parse().unwrap()
     };
     // As many as each desk's export holds for that release month.

@@ -875,7 +875,7 @@ async function districtsRead(browser) {
   await city.page.screenshot({ path: `${SHOTS}/city-queue.png`, fullPage: true });
   const { context, page } = await phoneAt(browser, { width: 360, height: 640, scale: 200 });
   await page.goto(`${BASE}/outcomes`);
-  const board = await page.textContent('table.record');
+  const board = await page.textContent('main');
   check(board.includes(env('DISTRICT_NAME')), 'the board shows the district desk\'s record');
   const problems = await page.evaluate(layoutProblems);
   check(problems.length === 0, `the board fits at 360×640, text 200%${problems.length ? '\n  ' + problems.join('\n  ') : ''}`);
