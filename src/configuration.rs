@@ -42,6 +42,8 @@ pub struct Settings {
     /// Commit many submissions per transaction (default). Off: one commit and fsync per
     /// submission — only for measuring what group commit buys.
     pub group_commit: bool,
+    /// Submissions that may wait for the writer before `/report` answers 503 (values kept).
+    pub writer_queue: usize,
     /// Staff must set up a second factor (TOTP) before anything else after signing in.
     pub require_totp: bool,
 }
@@ -93,6 +95,7 @@ struct FileSettings {
     dev: Option<bool>,
     report_attempts: Option<u32>,
     group_commit: Option<bool>,
+    writer_queue: Option<u32>,
     require_totp: Option<bool>,
     #[serde(default)]
     pool: FilePool,
@@ -220,6 +223,15 @@ impl Settings {
         let dev = flag("JIANFU_DEV", file.dev, false);
         let group_commit = flag("JIANFU_GROUP_COMMIT", file.group_commit, true);
         let require_totp = flag("JIANFU_REQUIRE_TOTP", file.require_totp, false);
+        let writer_queue = parse_env_number(&env, "JIANFU_WRITER_QUEUE", "writer_queue")?
+            .or(file.writer_queue)
+            .map_or(crate::store::writer::QUEUE, |n| n as usize);
+        if writer_queue == 0 {
+            return Err(ConfigError::Invalid {
+                key: "writer_queue",
+                message: "must be at least 1".into(),
+            });
+        }
 
         Ok(Settings {
             file: file_path,
@@ -236,6 +248,7 @@ impl Settings {
             dev,
             report_attempts,
             group_commit,
+            writer_queue,
             require_totp,
         })
     }

@@ -55,7 +55,7 @@ impl Application {
         };
         pool::record_schedule(&data.db.connect()?, &settings.pool)?;
         let clock = FileClock::new(data.db.path(), settings.pool);
-        let (writer, _thread) = Writer::spawn(&data.db, group, clock)?;
+        let (writer, _thread) = Writer::spawn(&data.db, group, settings.writer_queue, clock)?;
         let choices = crate::reference::Choices::load(&data.db.connect()?)?;
         let state = web::Data::new(AppState::new(
             settings.clone(),

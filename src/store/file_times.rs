@@ -10,6 +10,7 @@ use filetime::FileTime;
 use crate::configuration::PoolSettings;
 
 /// Puts the database files' times back to the last scheduled release.
+#[derive(Clone)]
 pub struct FileClock {
     files: Vec<PathBuf>,
     schedule: PoolSettings,

@@ -18,8 +18,12 @@ use super::{meta, Db, StoreError};
 use crate::crypto::{sealing, CardHash, PublicKey};
 use crate::domain::BatchNumber;
 
-/// Submissions that may wait for the writer before `/report` answers 503.
-const QUEUE: usize = 1024;
+/// Submissions that may wait for the writer before `/report` answers 503, by default
+/// (`writer_queue`).
+pub const QUEUE: usize = 1024;
+/// How long the checkpointer waits after a commit before copying the WAL into the database:
+/// the commits of a burst share one checkpoint.
+const CHECKPOINT_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
 /// Submissions committed in one transaction at most.
 pub const GROUP: usize = 256;
 
@@ -81,18 +85,25 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread; `group` is the most submissions one commit may hold;
-    /// `clock` puts the database files' times back after each filing (P3).
+    /// Starts the writer thread and its checkpointer; `group` is the most submissions one
+    /// commit may hold, `queue` how many may wait; `clock` puts the database files' times back
+    /// after each filing and checkpoint (P3).
     pub fn spawn(
         db: &Db,
         group: usize,
+        queue: usize,
         clock: FileClock,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let conn = db.connect()?;
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        // Issue #12: no checkpoint inside a commit of filings; the checkpointer copies the WAL
+        // into the database off the request path (PASSIVE), and each release still truncates
+        // the WAL (P2).
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        let checkpointer = spawn_checkpointer(db.connect()?, clock.clone())?;
+        let (tx, rx) = mpsc::sync_channel(queue.max(1));
         let handle = std::thread::Builder::new()
             .name("jianfu-writer".into())
-            .spawn(move || run(conn, rx, group.max(1), clock))
+            .spawn(move || run(conn, rx, group.max(1), clock, checkpointer))
             .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
         Ok((Writer { tx }, handle))
     }
@@ -150,7 +161,34 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Job>, group: usize, clock: FileClock) {
+/// The checkpointer: woken after commits of filings, it waits `CHECKPOINT_AFTER` so a burst
+/// shares one, then copies what the WAL holds into the database without blocking the writer
+/// (`wal_checkpoint(PASSIVE)`), and puts the files' times back (P3). It ends with the writer.
+fn spawn_checkpointer(conn: Connection, clock: FileClock) -> Result<SyncSender<()>, StoreError> {
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("jianfu-checkpoint".into())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                std::thread::sleep(CHECKPOINT_AFTER);
+                while rx.try_recv().is_ok() {}
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "checkpoint failed; the next one retries");
+                }
+                clock.reset();
+            }
+        })
+        .map_err(|e| StoreError::Conflict(format!("cannot start the checkpointer: {e}")))?;
+    Ok(tx)
+}
+
+fn run(
+    mut conn: Connection,
+    rx: Receiver<Job>,
+    group: usize,
+    clock: FileClock,
+    checkpointer: SyncSender<()>,
+) {
     clock.reset();
     while let Ok(first) = rx.recv() {
         let mut files = Vec::new();
@@ -169,6 +207,8 @@ fn run(mut conn: Connection, rx: Receiver<Job>, group: usize, clock: FileClock) 
         }
         if !files.is_empty() {
             commit_group(&mut conn, files, &clock);
+            // Full: a checkpoint is already due, which will include this commit.
+            let _ = checkpointer.try_send(());
         }
         for job in upkeep {
             let (result, reply) = match job {

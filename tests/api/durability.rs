@@ -479,3 +479,74 @@ fn a_full_disk_answers_503_with_the_values_kept_and_spends_no_card() {
     assert_eq!(c.stored as usize, i + 1);
     drop(app);
 }
+
+/// Issue #12: a writer that cannot keep up (here: another connection holds the database's
+/// write lock for a while) fills its queue; past it, `/report` answers 503 at once with every
+/// value kept, and spends nothing. Once the lock goes, what was queued is stored and
+/// acknowledged; each refused card still files.
+#[test]
+fn a_saturated_writer_answers_503_with_the_values_kept_and_stores_nothing_half() {
+    let app = spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "24h"),
+        ("JIANFU_REPORT_ATTEMPTS", "1000000"),
+        ("JIANFU_WRITER_QUEUE", "2"),
+    ]);
+    app.add_staff();
+    let cards = app.issue_cards(12);
+    let lock = rusqlite::Connection::open(db_file(&app)).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let answers: Vec<(usize, u16, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = cards
+            .iter()
+            .enumerate()
+            .map(|(i, card)| {
+                let app = &app;
+                s.spawn(move || {
+                    // Staggered, so the writer takes the first while the rest queue behind it.
+                    std::thread::sleep(Duration::from_millis(50 * i as u64));
+                    let r = app.file(card, &format!("排队的第 {i} 份反映，写入被挡住了。"));
+                    (i, r.status, r.body)
+                })
+            })
+            .collect();
+        // The lock holds until the queue has overflowed, then goes.
+        std::thread::sleep(Duration::from_millis(50 * cards.len() as u64 + 1500));
+        lock.execute_batch("COMMIT").unwrap();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let stored: Vec<usize> = answers.iter().filter(|a| a.1 == 303).map(|a| a.0).collect();
+    let refused: Vec<&(usize, u16, String)> = answers.iter().filter(|a| a.1 == 503).collect();
+    assert_eq!(stored.len() + refused.len(), cards.len(), "only 303 or 503");
+    assert!(
+        !stored.is_empty(),
+        "what was queued is stored once the lock goes"
+    );
+    assert!(
+        refused.len() >= 3,
+        "the queue of 2 overflowed: {} refused",
+        refused.len()
+    );
+    for (i, _, body) in &refused {
+        assert!(
+            body.contains(&format!("排队的第 {i} 份反映")),
+            "the account is kept"
+        );
+        assert!(body.contains("县农业农村局") && body.contains("无法保存"));
+    }
+    let c = counts(&db_file(&app));
+    assert_eq!(c.integrity, "ok");
+    assert_eq!(
+        (c.spent, c.stored),
+        (stored.len() as i64, stored.len() as i64)
+    );
+    // Nothing of a refused submission was spent: each card files now.
+    for (i, _, _) in &refused {
+        let r = app.file(&cards[*i], &format!("排队的第 {i} 份反映，写入被挡住了。"));
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    let c = counts(&db_file(&app));
+    assert_eq!(
+        (c.spent, c.stored),
+        (cards.len() as i64, cards.len() as i64)
+    );
+}
