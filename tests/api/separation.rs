@@ -534,3 +534,39 @@ fn the_fingerprint_of_the_desk_key_is_the_same_on_the_desk_the_console_and_the_c
         .body
         .contains(&printed));
 }
+
+/// An admin resets an investigator with the command line — another process than the server,
+/// which holds the sessions in memory — while that investigator's session is open with the
+/// desk key unlocked: the session's next request is refused and the session is gone (P5).
+/// A password change in the console keeps the session that made it and ends the others.
+#[test]
+fn a_reset_on_the_command_line_ends_the_open_session_at_its_next_request() {
+    let app = spawn_app();
+    app.add_staff();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    assert_eq!(desk.get("/staff/reports").status, 200, "unlocked");
+
+    let link = app.cli_ok(&["user", "reset", "--username", INVESTIGATOR], "");
+    assert!(link.contains("/staff/enrol/"), "{link}");
+    let refused = desk.get("/staff/reports");
+    assert_eq!(refused.status, 303);
+    assert_eq!(refused.header("location"), Some("/staff/login"));
+    // Ended (the server says so), not refused once: its desk key was dropped with it.
+    app.wait_for_output("staff session ended: the account was reset");
+    assert_eq!(desk.get("/staff/team").status, 303);
+
+    // The console's own password change: the session that made it goes on, an older one ends.
+    let other = app.login(ADMIN, ADMIN_PASSWORD);
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let changed = admin.post_csrf(
+        "/staff/password",
+        &[
+            ("current", ADMIN_PASSWORD),
+            ("new", "admin password 13"),
+            ("new2", "admin password 13"),
+        ],
+    );
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(admin.get("/staff/accounts").status, 200);
+    assert_eq!(other.get("/staff/accounts").status, 303);
+}
