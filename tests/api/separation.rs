@@ -570,3 +570,72 @@ fn a_reset_on_the_command_line_ends_the_open_session_at_its_next_request() {
     assert_eq!(admin.get("/staff/accounts").status, 200);
     assert_eq!(other.get("/staff/accounts").status, 303);
 }
+
+/// The rotation button on the team page (P5), with two granted investigators: the one who
+/// rotates is shown the new recovery code once, every session of the desk ends, and the
+/// other investigator's grant is renewed — they sign in and read a report released before.
+/// The audit row counts no pending report (P3).
+#[test]
+fn rotating_from_the_team_page_renews_the_other_investigators_grant() {
+    let app = spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "1s"),
+        ("JIANFU_POOL_RELEASE_MIN", "2"),
+        ("JIANFU_POOL_HOLD_MAX", "100000"),
+    ]);
+    app.add_staff();
+    let cards = app.issue_cards(3);
+    assert_eq!(app.file(&cards[0], "更换密钥之前发布的一份。").status, 303);
+    assert_eq!(app.file(&cards[1], "同一天发布的另一份。").status, 303);
+    let rows = app.wait_released(2);
+    assert_eq!(app.file(&cards[2], "更换密钥时还在等待。").status, 303);
+    second_investigator(&app, "desk2 password 1");
+    let desk2 = app.login("desk2", "desk2 password 1");
+    let id = rows
+        .iter()
+        .find(|r| r["body"] == "更换密钥之前发布的一份。")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(desk2
+        .get(&format!("/staff/reports/{id}"))
+        .body
+        .contains("更换密钥之前发布的一份。"));
+
+    let desk1 = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let old_fingerprint = element_text(&desk1.get("/staff/team").body, "desk-fingerprint");
+    let wrong = desk1.post_csrf("/staff/team/rotate", &[("password", "not my password")]);
+    assert_eq!(wrong.status, 422, "a wrong password rotates nothing");
+    let rotated = desk1.post_csrf(
+        "/staff/team/rotate",
+        &[("password", INVESTIGATOR_PASSWORD)],
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let code = element_text(&rotated.body, "recovery-code");
+    assert!(jianfu::crypto::RecoveryCode::parse(&code).is_some(), "{code}");
+    let new_fingerprint = element_text(&rotated.body, "desk-fingerprint");
+    assert_ne!(new_fingerprint, old_fingerprint);
+    assert_eq!(
+        desk2.get("/staff/reports").status,
+        303,
+        "every session of the desk ended"
+    );
+
+    // desk2 did nothing: their grant was renewed to the new key.
+    let desk2 = app.login("desk2", "desk2 password 1");
+    assert_eq!(
+        element_text(&desk2.get("/staff/team").body, "desk-fingerprint"),
+        new_fingerprint
+    );
+    let page = desk2.get(&format!("/staff/reports/{id}"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("更换密钥之前发布的一份。"));
+
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let audit = admin.get("/staff/audit.csv").body;
+    let row = audit
+        .lines()
+        .find(|l| l.contains(",desk.rotate,"))
+        .expect("the rotation is audited");
+    assert!(!row.contains("pending"), "a pending count: {row}");
+}
