@@ -73,9 +73,7 @@ impl Session {
     pub fn still_matches(&self, now: Option<(Option<&str>, bool)>) -> bool {
         let held = *self.stamp.lock().unwrap_or_else(|e| e.into_inner());
         match now {
-            Some((hash, disabled)) => {
-                !disabled && hash.is_some() && AccountStamp::of(hash) == held
-            }
+            Some((hash, disabled)) => !disabled && hash.is_some() && AccountStamp::of(hash) == held,
             None => false,
         }
     }

@@ -431,7 +431,10 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     drop(live);
-    assert_eq!(released, 0, "four pending, five needed: nothing is released");
+    assert_eq!(
+        released, 0,
+        "four pending, five needed: nothing is released"
+    );
     assert!(waited.is_some(), "no release was skipped within 20 s");
     let skipped = Copy::take(&app);
     // The skip releases nothing and touches no pending row or card: what it records is a
@@ -449,8 +452,15 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
         sorted(skipped.column("SELECT hash FROM cards")),
         sorted(copies[3].column("SELECT hash FROM cards"))
     );
-    assert_eq!(batches(&skipped), batches(&copies[0]), "no per-batch figure");
-    let waited: i64 = waited.unwrap().parse().expect("a count of periods, not a time");
+    assert_eq!(
+        batches(&skipped),
+        batches(&copies[0]),
+        "no per-batch figure"
+    );
+    let waited: i64 = waited
+        .unwrap()
+        .parse()
+        .expect("a count of periods, not a time");
     assert!((1..100).contains(&waited), "{waited}");
     // P3: the files' times are scheduled releases of the new one-second period (the writer
     // puts them back to the last one when it starts; the skip writes the WAL): none is older

@@ -337,10 +337,7 @@ fn the_command_line_wants_the_code_on_the_line_after_the_password() {
         .unwrap();
     assert_eq!(rotations, 0, "nothing rotated without the code");
 
-    let exported = export(&format!(
-        "{INVESTIGATOR_PASSWORD}\n{}\n",
-        desk1_app.code(1)
-    ));
+    let exported = export(&format!("{INVESTIGATOR_PASSWORD}\n{}\n", desk1_app.code(1)));
     assert!(
         exported.status.success(),
         "{}",

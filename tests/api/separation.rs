@@ -422,7 +422,10 @@ fn after_a_rotation_a_later_copy_does_not_open_with_the_old_desk_key() {
         &format!("{ADMIN_PASSWORD}\n"),
     );
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
-    for page in [admin.get("/staff/audit.csv").body, admin.get("/staff/audit").body] {
+    for page in [
+        admin.get("/staff/audit.csv").body,
+        admin.get("/staff/audit").body,
+    ] {
         let row = page
             .lines()
             .flat_map(|l| l.split("<tr>"))
@@ -606,13 +609,13 @@ fn rotating_from_the_team_page_renews_the_other_investigators_grant() {
     let old_fingerprint = element_text(&desk1.get("/staff/team").body, "desk-fingerprint");
     let wrong = desk1.post_csrf("/staff/team/rotate", &[("password", "not my password")]);
     assert_eq!(wrong.status, 422, "a wrong password rotates nothing");
-    let rotated = desk1.post_csrf(
-        "/staff/team/rotate",
-        &[("password", INVESTIGATOR_PASSWORD)],
-    );
+    let rotated = desk1.post_csrf("/staff/team/rotate", &[("password", INVESTIGATOR_PASSWORD)]);
     assert_eq!(rotated.status, 200, "{}", rotated.body);
     let code = element_text(&rotated.body, "recovery-code");
-    assert!(jianfu::crypto::RecoveryCode::parse(&code).is_some(), "{code}");
+    assert!(
+        jianfu::crypto::RecoveryCode::parse(&code).is_some(),
+        "{code}"
+    );
     let new_fingerprint = element_text(&rotated.body, "desk-fingerprint");
     assert_ne!(new_fingerprint, old_fingerprint);
     assert_eq!(

@@ -66,7 +66,10 @@ impl FromRequest for CurrentStaff {
 /// worker's reader connection (as the card check does), no hop to another thread.
 fn still_valid(state: &AppState, session: &Session) -> Result<bool, StaffError> {
     let now = reader::with(&state.db, |conn| staff::standing(conn, session.staff_id))?;
-    Ok(session.still_matches(now.as_ref().map(|(hash, disabled)| (hash.as_deref(), *disabled))))
+    Ok(session.still_matches(
+        now.as_ref()
+            .map(|(hash, disabled)| (hash.as_deref(), *disabled)),
+    ))
 }
 
 impl CurrentStaff {
