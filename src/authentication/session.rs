@@ -34,6 +34,10 @@ pub struct Session {
     pub second_factor_due: std::sync::atomic::AtomicBool,
     /// A TOTP secret shown for set-up, kept until a code from it confirms it.
     pub pending_totp: Mutex<Option<crate::authentication::totp::TotpSecret>>,
+    /// What the account was when this session began (`AccountStamp`): every request compares
+    /// it with the database, so a reset or a disabling by another process (the command line)
+    /// ends the session and drops its desk key (P5).
+    stamp: Mutex<AccountStamp>,
     created: Instant,
     last_seen: Mutex<Instant>,
 }
@@ -44,6 +48,41 @@ impl std::fmt::Debug for Session {
             .field("staff_id", &self.staff_id)
             .field("role", &self.role)
             .finish_non_exhaustive()
+    }
+}
+
+/// An account as a session knows it: SHA-256 of its password hash (an Argon2id PHC string,
+/// with a fresh salt every time a password is set, and none after a reset), so any reset or
+/// password change — which also replaces an investigator's own key — changes it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct AccountStamp([u8; 32]);
+
+impl AccountStamp {
+    pub fn of(password_hash: Option<&str>) -> AccountStamp {
+        match password_hash {
+            Some(hash) => AccountStamp(Sha256::digest(hash.as_bytes()).into()),
+            // No password (a reset account waiting for its link) matches no session.
+            None => AccountStamp([0; 32]),
+        }
+    }
+}
+
+impl Session {
+    /// Whether the account, as the database has it now (`None`: gone), is still the one this
+    /// session signed in as: present, enabled, with the same password hash.
+    pub fn still_matches(&self, now: Option<(Option<&str>, bool)>) -> bool {
+        let held = *self.stamp.lock().unwrap_or_else(|e| e.into_inner());
+        match now {
+            Some((hash, disabled)) => !disabled && hash.is_some() && AccountStamp::of(hash) == held,
+            None => false,
+        }
+    }
+
+    /// After this session changed its own password: it stays, the account's other sessions
+    /// end at their next request.
+    pub fn renew_stamp(&self, password_hash: &str) {
+        *self.stamp.lock().unwrap_or_else(|e| e.into_inner()) =
+            AccountStamp::of(Some(password_hash));
     }
 }
 
@@ -76,6 +115,7 @@ impl SessionStore {
         role: Role,
         desk_id: Option<i64>,
         desk: Option<SecretKey>,
+        stamp: AccountStamp,
     ) -> String {
         let token = random_token();
         let now = Instant::now();
@@ -90,6 +130,7 @@ impl SessionStore {
             filter: Mutex::default(),
             second_factor_due: Default::default(),
             pending_totp: Mutex::new(None),
+            stamp: Mutex::new(stamp),
             created: now,
             last_seen: Mutex::new(now),
         };

@@ -100,6 +100,15 @@ pub fn get(conn: &Connection, id: i64) -> Result<Account, StoreError> {
         .ok_or(StoreError::NotFound)
 }
 
+/// What a session compares with at every staff request: the account's password hash and
+/// whether it is disabled, by primary key (`None`: no such account).
+pub fn standing(conn: &Connection, id: i64) -> Result<Option<(Option<String>, bool)>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT password_hash, disabled FROM staff WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 pub fn count(conn: &Connection, role: Option<Role>) -> Result<i64, StoreError> {
     Ok(match role {
         Some(role) => conn.query_row(

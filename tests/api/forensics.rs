@@ -333,8 +333,9 @@ fn any_window_of(needle: &[u8], files: &[(std::path::PathBuf, Vec<u8>)]) -> Opti
 
 /// P2 across copies, as whoever keeps two backups a day apart (or host snapshots) would
 /// read them: filings from different batches change no column in a way that tells the
-/// batches apart, no 32-byte window of a pending ciphertext survives the release into any
-/// file, the batches table never changes, and the files' times say nothing of the filings.
+/// batches apart, a skipped release (pool below `release_min`) releases and rewrites nothing,
+/// no 32-byte window of a pending ciphertext survives the release into any file, the batches
+/// table never changes, and the files' times say nothing of the filings.
 #[test]
 fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
     // No release during the filings: a daily schedule at a time twelve hours away.
@@ -401,12 +402,80 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
         }
     }
 
+    // A skipped release: the schedule comes round with the pool below `release_min`.
+    assert_eq!(copies[3].pending_ciphertexts().len(), 4);
+    let set = |app: &mut crate::helpers::TestApp, key: &str, value: &str| {
+        app.env.retain(|(k, _)| k != key);
+        app.env.push((key.into(), value.into()));
+    };
+    set(&mut app, "JIANFU_POOL_RELEASE_EVERY", "1s");
+    set(&mut app, "JIANFU_POOL_RELEASE_MIN", "5");
+    set(&mut app, "JIANFU_POOL_HOLD_MAX", "100000");
+    app.terminate();
+    let restarted = std::time::SystemTime::now();
+    app.start();
+    let live = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let (waited, released) = loop {
+        let (waited, released): (Option<String>, i64) = live
+            .query_row(
+                "SELECT (SELECT CAST(value AS TEXT) FROM meta WHERE key = 'pool_releases_waited'),
+                        (SELECT COUNT(*) FROM reports)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        if waited.is_some() || released > 0 || std::time::Instant::now() > deadline {
+            break (waited, released);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    drop(live);
+    assert_eq!(
+        released, 0,
+        "four pending, five needed: nothing is released"
+    );
+    assert!(waited.is_some(), "no release was skipped within 20 s");
+    let skipped = Copy::take(&app);
+    // The skip releases nothing and touches no pending row or card: what it records is a
+    // count of periods waited (a number, not a time) in `meta`.
+    let sorted = |mut v: Vec<Vec<u8>>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(skipped.pending_ciphertexts()),
+        sorted(copies[3].pending_ciphertexts()),
+        "a skipped release rewrites no pending row"
+    );
+    assert_eq!(
+        sorted(skipped.column("SELECT hash FROM cards")),
+        sorted(copies[3].column("SELECT hash FROM cards"))
+    );
+    assert_eq!(
+        batches(&skipped),
+        batches(&copies[0]),
+        "no per-batch figure"
+    );
+    let waited: i64 = waited
+        .unwrap()
+        .parse()
+        .expect("a count of periods, not a time");
+    assert!((1..100).contains(&waited), "{waited}");
+    // P3: the files' times are scheduled releases of the new one-second period (the writer
+    // puts them back to the last one when it starts; the skip writes the WAL): none is older
+    // than one period before the restart.
+    for name in ["jianfu.db", "jianfu.db-wal"] {
+        assert!(
+            skipped.modified[name] + std::time::Duration::from_secs(1) >= restarted,
+            "{name} keeps a time from before the restart"
+        );
+    }
+    copies.push(skipped);
+
     // The release, after a restart with a schedule that releases at once.
     let pending: Vec<Vec<u8>> = copies.iter().flat_map(Copy::pending_ciphertexts).collect();
-    assert_eq!(copies[3].pending_ciphertexts().len(), 4);
-    app.env.retain(|(k, _)| k != "JIANFU_POOL_RELEASE_EVERY");
-    app.env
-        .push(("JIANFU_POOL_RELEASE_EVERY".into(), "1s".into()));
+    set(&mut app, "JIANFU_POOL_RELEASE_MIN", "3");
     app.terminate();
     app.start();
     app.wait_released(4);

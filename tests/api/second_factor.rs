@@ -274,3 +274,84 @@ fn an_admin_clears_a_lost_second_factor_and_investigators_cannot() {
         .body
         .contains("account.totp_reset"));
 }
+
+/// The command line's sign-in (`reports export`, `desk rotate`) asks for the second factor
+/// too: the code is the stdin line after the password. Without it each command fails with
+/// one line saying so and does nothing; with a fresh code it works.
+#[test]
+fn the_command_line_wants_the_code_on_the_line_after_the_password() {
+    let app = spawn_app();
+    app.add_staff();
+    let card = &app.issue_cards(1)[0];
+    assert_eq!(app.file(card, "命令行导出要两步验证。").status, 303);
+    app.wait_released(1);
+    let desk1 = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let (desk1_app, _, _) = enrol(&desk1, INVESTIGATOR_PASSWORD);
+    // A second investigator with a factor of their own rotates (each code works once).
+    let desk2_password = "desk2 password 1";
+    assert_eq!(
+        app.enrol(&app.invite("desk2", "investigator"), desk2_password)
+            .status,
+        200
+    );
+    let desk2 = app.login("desk2", desk2_password);
+    assert_eq!(desk1.grant("desk2", &desk2.fingerprint_group()).status, 200);
+    let desk2 = app.login("desk2", desk2_password);
+    let (desk2_app, _, _) = enrol(&desk2, desk2_password);
+
+    let export = |stdin: &str| {
+        app.cli(
+            &[
+                "reports",
+                "export",
+                "--username",
+                INVESTIGATOR,
+                "--password-stdin",
+            ],
+            stdin,
+        )
+    };
+    let rotate = |stdin: &str| {
+        app.cli(
+            &["desk", "rotate", "--username", "desk2", "--password-stdin"],
+            stdin,
+        )
+    };
+    for (what, out) in [
+        ("export", export(&format!("{INVESTIGATOR_PASSWORD}\n"))),
+        ("rotate", rotate(&format!("{desk2_password}\n"))),
+    ] {
+        assert!(!out.status.success(), "{what} without the code");
+        assert!(out.stdout.is_empty(), "{what} printed something");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{what}: {stderr}");
+        assert!(stderr.contains("second-factor code"), "{what}: {stderr}");
+    }
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    let rotations: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM audit WHERE action = 'desk.rotate'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rotations, 0, "nothing rotated without the code");
+
+    let exported = export(&format!("{INVESTIGATOR_PASSWORD}\n{}\n", desk1_app.code(1)));
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    assert!(String::from_utf8(exported.stdout)
+        .unwrap()
+        .contains("命令行导出要两步验证。"));
+    let rotated = rotate(&format!("{desk2_password}\n{}\n", desk2_app.code(1)));
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let code = String::from_utf8(rotated.stdout).unwrap();
+    assert!(jianfu::crypto::RecoveryCode::parse(code.lines().last().unwrap()).is_some());
+}

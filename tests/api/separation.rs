@@ -335,7 +335,7 @@ fn after_a_rotation_a_later_copy_does_not_open_with_the_old_desk_key() {
     let before = copy_data_dir(&app, "before");
     let old_key = jianfu::desk::unlock_with_recovery(&db(&before), 1, &old_code).unwrap();
 
-    let rotated = app.cli_ok(
+    let out = app.cli(
         &[
             "desk",
             "rotate",
@@ -345,7 +345,15 @@ fn after_a_rotation_a_later_copy_does_not_open_with_the_old_desk_key() {
         ],
         &format!("{INVESTIGATOR_PASSWORD}\n"),
     );
+    assert!(out.status.success());
+    let rotated = String::from_utf8(out.stdout).unwrap();
+    let summary = String::from_utf8(out.stderr).unwrap();
     let new_code = RecoveryCode::parse(rotated.lines().last().unwrap()).unwrap();
+    // P3: one report was pending; nothing the rotation wrote or printed counts it.
+    assert!(
+        summary.contains("pending reports sealed again") && !summary.contains("1 pending"),
+        "{summary}"
+    );
     assert_eq!(
         desk.get("/staff/reports").status,
         409,
@@ -400,6 +408,31 @@ fn after_a_rotation_a_later_copy_does_not_open_with_the_old_desk_key() {
         )
         .unwrap();
     assert_eq!(audited, 1);
+    // P3: the audit log, as an admin reads and exports it, holds no count of pending reports.
+    app.cli_ok(
+        &[
+            "user",
+            "add",
+            "--username",
+            ADMIN,
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{ADMIN_PASSWORD}\n"),
+    );
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    for page in [
+        admin.get("/staff/audit.csv").body,
+        admin.get("/staff/audit").body,
+    ] {
+        let row = page
+            .lines()
+            .flat_map(|l| l.split("<tr>"))
+            .find(|row| row.contains("desk.rotate"))
+            .expect("the rotation is in the audit log");
+        assert!(!row.contains("pending"), "a pending count: {row}");
+    }
 }
 
 #[test]
@@ -503,4 +536,109 @@ fn the_fingerprint_of_the_desk_key_is_the_same_on_the_desk_the_console_and_the_c
         .get("/staff/accounts")
         .body
         .contains(&printed));
+}
+
+/// An admin resets an investigator with the command line — another process than the server,
+/// which holds the sessions in memory — while that investigator's session is open with the
+/// desk key unlocked: the session's next request is refused and the session is gone (P5).
+/// A password change in the console keeps the session that made it and ends the others.
+#[test]
+fn a_reset_on_the_command_line_ends_the_open_session_at_its_next_request() {
+    let app = spawn_app();
+    app.add_staff();
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    assert_eq!(desk.get("/staff/reports").status, 200, "unlocked");
+
+    let link = app.cli_ok(&["user", "reset", "--username", INVESTIGATOR], "");
+    assert!(link.contains("/staff/enrol/"), "{link}");
+    let refused = desk.get("/staff/reports");
+    assert_eq!(refused.status, 303);
+    assert_eq!(refused.header("location"), Some("/staff/login"));
+    // Ended (the server says so), not refused once: its desk key was dropped with it.
+    app.wait_for_output("staff session ended: the account was reset");
+    assert_eq!(desk.get("/staff/team").status, 303);
+
+    // The console's own password change: the session that made it goes on, an older one ends.
+    let other = app.login(ADMIN, ADMIN_PASSWORD);
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let changed = admin.post_csrf(
+        "/staff/password",
+        &[
+            ("current", ADMIN_PASSWORD),
+            ("new", "admin password 13"),
+            ("new2", "admin password 13"),
+        ],
+    );
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(admin.get("/staff/accounts").status, 200);
+    assert_eq!(other.get("/staff/accounts").status, 303);
+}
+
+/// The rotation button on the team page (P5), with two granted investigators: the one who
+/// rotates is shown the new recovery code once, every session of the desk ends, and the
+/// other investigator's grant is renewed — they sign in and read a report released before.
+/// The audit row counts no pending report (P3).
+#[test]
+fn rotating_from_the_team_page_renews_the_other_investigators_grant() {
+    let app = spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "1s"),
+        ("JIANFU_POOL_RELEASE_MIN", "2"),
+        ("JIANFU_POOL_HOLD_MAX", "100000"),
+    ]);
+    app.add_staff();
+    let cards = app.issue_cards(3);
+    assert_eq!(app.file(&cards[0], "更换密钥之前发布的一份。").status, 303);
+    assert_eq!(app.file(&cards[1], "同一天发布的另一份。").status, 303);
+    let rows = app.wait_released(2);
+    assert_eq!(app.file(&cards[2], "更换密钥时还在等待。").status, 303);
+    second_investigator(&app, "desk2 password 1");
+    let desk2 = app.login("desk2", "desk2 password 1");
+    let id = rows
+        .iter()
+        .find(|r| r["body"] == "更换密钥之前发布的一份。")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(desk2
+        .get(&format!("/staff/reports/{id}"))
+        .body
+        .contains("更换密钥之前发布的一份。"));
+
+    let desk1 = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let old_fingerprint = element_text(&desk1.get("/staff/team").body, "desk-fingerprint");
+    let wrong = desk1.post_csrf("/staff/team/rotate", &[("password", "not my password")]);
+    assert_eq!(wrong.status, 422, "a wrong password rotates nothing");
+    let rotated = desk1.post_csrf("/staff/team/rotate", &[("password", INVESTIGATOR_PASSWORD)]);
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let code = element_text(&rotated.body, "recovery-code");
+    assert!(
+        jianfu::crypto::RecoveryCode::parse(&code).is_some(),
+        "{code}"
+    );
+    let new_fingerprint = element_text(&rotated.body, "desk-fingerprint");
+    assert_ne!(new_fingerprint, old_fingerprint);
+    assert_eq!(
+        desk2.get("/staff/reports").status,
+        303,
+        "every session of the desk ended"
+    );
+
+    // desk2 did nothing: their grant was renewed to the new key.
+    let desk2 = app.login("desk2", "desk2 password 1");
+    assert_eq!(
+        element_text(&desk2.get("/staff/team").body, "desk-fingerprint"),
+        new_fingerprint
+    );
+    let page = desk2.get(&format!("/staff/reports/{id}"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("更换密钥之前发布的一份。"));
+
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let audit = admin.get("/staff/audit.csv").body;
+    let row = audit
+        .lines()
+        .find(|l| l.contains(",desk.rotate,"))
+        .expect("the rotation is audited");
+    assert!(!row.contains("pending"), "a pending count: {row}");
 }

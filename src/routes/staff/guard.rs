@@ -12,11 +12,13 @@ use super::StaffError;
 use crate::authentication::session::{Session, COOKIE};
 use crate::crypto::SecretKey;
 use crate::state::AppState;
-use crate::store::staff::Role;
+use crate::store::reader;
+use crate::store::staff::{self, Role};
 
 pub const SETUP_PATH: &str = "/staff/setup/";
 
-/// The session of the staff member making the request; `LoginRequired` without one, and
+/// The session of the staff member making the request; `LoginRequired` without one (or when
+/// its account changed since the login: `still_valid`), and
 /// `SecondFactorDue` on every page but the set-up page and logout while a required second
 /// factor is not set up yet.
 pub struct CurrentStaff(pub Arc<Session>);
@@ -29,18 +31,45 @@ impl FromRequest for CurrentStaff {
         let session = req
             .app_data::<web::Data<AppState>>()
             .zip(req.cookie(COOKIE))
-            .and_then(|(state, cookie)| state.sessions.get(cookie.value()));
-        ready(match session {
-            None => Err(StaffError::LoginRequired),
-            Some(s)
+            .and_then(|(state, cookie)| {
+                let session = state.sessions.get(cookie.value())?;
+                Some(match still_valid(state, &session) {
+                    Ok(true) => Ok(session),
+                    Ok(false) => {
+                        // P5: reset, disabled or given a new password by another process (the
+                        // command line): the session and its desk key go now.
+                        state.sessions.end(cookie.value());
+                        tracing::info!(
+                            staff_id = session.staff_id,
+                            "staff session ended: the account was reset, disabled or changed since its login"
+                        );
+                        Err(StaffError::LoginRequired)
+                    }
+                    Err(e) => Err(e),
+                })
+            });
+        ready(match session.transpose() {
+            Err(e) => Err(e),
+            Ok(None) => Err(StaffError::LoginRequired),
+            Ok(Some(s))
                 if s.second_factor_due.load(Ordering::SeqCst)
                     && ![super::second_factor::PATH, "/staff/logout"].contains(&req.path()) =>
             {
                 Err(StaffError::SecondFactorDue)
             }
-            Some(s) => Ok(CurrentStaff(s)),
+            Ok(Some(s)) => Ok(CurrentStaff(s)),
         })
     }
+}
+
+/// The account behind `session`, read again from the database: one primary-key read on this
+/// worker's reader connection (as the card check does), no hop to another thread.
+fn still_valid(state: &AppState, session: &Session) -> Result<bool, StaffError> {
+    let now = reader::with(&state.db, |conn| staff::standing(conn, session.staff_id))?;
+    Ok(session.still_matches(
+        now.as_ref()
+            .map(|(hash, disabled)| (hash.as_deref(), *disabled)),
+    ))
 }
 
 impl CurrentStaff {

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::guard::same_origin;
 use super::{with_db, CurrentStaff, StaffError};
 use crate::authentication::gate::{self, Refusal};
-use crate::authentication::session::COOKIE;
+use crate::authentication::session::{AccountStamp, COOKIE};
 use crate::authentication::{password, totp};
 use crate::desk;
 use crate::routes::render;
@@ -90,6 +90,8 @@ enum Outcome {
         desk_id: Option<i64>,
         desk: Option<crate::crypto::SecretKey>,
         second_factor_due: bool,
+        /// The account as it was checked, for the session to compare with later.
+        stamp: AccountStamp,
     },
     Refused,
 }
@@ -165,6 +167,7 @@ pub async fn post(
                 desk_id: account.desk_id,
                 desk,
                 second_factor_due: require_totp && second_factor.is_none(),
+                stamp: AccountStamp::of(account.password_hash.as_deref()),
             })
         })
         .await;
@@ -185,10 +188,13 @@ pub async fn post(
             desk_id,
             desk,
             second_factor_due,
+            stamp,
         } => {
             tracing::info!(staff_id = id, "staff login");
             let unlocked = desk.is_some();
-            let token = state.sessions.start(id, username, role, desk_id, desk);
+            let token = state
+                .sessions
+                .start(id, username, role, desk_id, desk, stamp);
             if let Some(session) = state.sessions.get(&token) {
                 session
                     .second_factor_due

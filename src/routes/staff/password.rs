@@ -72,6 +72,7 @@ pub async fn post(
     let role = current.0.role;
     let actor = current.actor();
     let db = state.db.clone();
+    let session = current.0.clone();
     // P9: the old password's check, the new hash and an investigator's re-wrapped key run
     // behind the gate, counted against the account like a login (a session left open is
     // not a way to guess the password faster).
@@ -103,6 +104,8 @@ pub async fn post(
                     &format!("staff:{id}"),
                 )?;
                 tx.commit().map_err(crate::store::StoreError::from)?;
+                // This session goes on; the account's other sessions end at their next request.
+                session.renew_stamp(&hash);
                 Ok(true)
             },
         )

@@ -168,8 +168,8 @@ pub async fn rotate(
                 &actor,
                 "desk.rotate",
                 &format!(
-                    "desk:{desk_id} reports:{} notes:{} cases:{} pending:{} grants:{}",
-                    done.reports, done.notes, done.cases, done.pending, done.grants
+                    "desk:{desk_id} reports:{} notes:{} cases:{} grants:{}",
+                    done.reports, done.notes, done.cases, done.grants
                 ),
             )?;
             tx.commit().map_err(crate::store::StoreError::from)?;
