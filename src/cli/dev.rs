@@ -69,7 +69,7 @@ pub fn seed(dir: &Path, config: Option<&Path>, reports: u32, desk: &str) -> Resu
     while done < reports {
         let chunk = (reports - done).min(10_000);
         // Sealing is the slow part: both cores, then one transaction per chunk.
-        let sealed: Vec<(Vec<(i64, Vec<u8>)>, String)> = std::thread::scope(|s| {
+        let sealed: Vec<Synthetic> = std::thread::scope(|s| {
             let halves: Vec<_> = (0..2)
                 .map(|half| {
                     let (keys, district) = (&keys, &district);
@@ -118,13 +118,16 @@ pub fn seed(dir: &Path, config: Option<&Path>, reports: u32, desk: &str) -> Resu
     Ok(())
 }
 
+/// A synthetic report's sealed copies, by desk id, and its release day.
+type Synthetic = (Vec<(i64, Vec<u8>)>, String);
+
 /// One synthetic report filed to `district` (or the city's own), sealed to each of `keys`
 /// as a real one is: when filed, and again when released.
 fn synthetic(
     keys: &[(i64, crypto::PublicKey)],
     district: Option<String>,
     today: chrono::NaiveDate,
-) -> (Vec<(i64, Vec<u8>)>, String) {
+) -> Synthetic {
     let mut rng = OsRng;
     let pick = |xs: &[&'static str], rng: &mut OsRng| *xs.choose(rng).unwrap_or(&"");
     let days_ago = rng.gen_range(0..365);
