@@ -115,7 +115,7 @@ def main():
         for conns in (32, 4):
             for r in range(args.rounds):
                 path = os.path.join(work, f"cards-{conns}-{r}.txt")
-                jf.issue(100_000 if conns == 32 else 40_000, path)
+                jf.issue(100_000, path)
                 card_files[(conns, r)] = path
         example = os.path.join(TARGET, "examples", "bare_handler")
         bare_port, durable_port = free_port(), free_port()

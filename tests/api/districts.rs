@@ -16,21 +16,16 @@ pub const DISTRICT_PASSWORD: &str = "district password 1";
 /// township 城关镇) and its first investigator, who creates the district's key.
 pub fn city_and_district(app: &TestApp) {
     app.add_staff();
-    app.cli_ok(
-        &[
-            "desk",
-            "add",
-            "--code",
-            DISTRICT,
-            "--name",
-            DISTRICT_NAME,
-            "--township",
-            "城关镇",
-            "--township",
-            "北山街道",
-        ],
-        "",
-    );
+    add_district(app, &["城关镇", "北山街道"]);
+}
+
+/// District desk `xihu` owning `townships`, and its first investigator (who creates its key).
+fn add_district(app: &TestApp, townships: &[&str]) {
+    let mut args = vec!["desk", "add", "--code", DISTRICT, "--name", DISTRICT_NAME];
+    for t in townships {
+        args.extend(["--township", t]);
+    }
+    app.cli_ok(&args, "");
     app.cli_ok(
         &[
             "user",
@@ -377,35 +372,8 @@ fn the_form_asks_for_a_district_and_derives_it_from_the_township() {
     // One desk only: the form has no desk field and needs none.
     app.add_staff();
     assert!(!app.get("/").body.contains("name=\"desk\""));
-    app.cli_ok(
-        &[
-            "desk",
-            "add",
-            "--code",
-            DISTRICT,
-            "--name",
-            DISTRICT_NAME,
-            "--township",
-            "北山街道",
-        ],
-        "",
-    );
-    app.cli_ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            DISTRICT_USER,
-            "--role",
-            "investigator",
-            "--desk",
-            DISTRICT,
-            "--password-stdin",
-        ],
-        &format!("{DISTRICT_PASSWORD}\n"),
-    );
-    // The form reads the desks again within half a minute; the test does not wait for that:
-    // a submission names the district itself, and the form offers it once read.
+    // A desk made by the command line while the server runs is offered at once.
+    add_district(&app, &["北山街道"]);
     let cards = app.issue_cards(3);
     // A township of no district and no desk chosen: asked to choose, everything kept.
     let mut fields = report_fields(&cards[0], "某局要求每周报送同一张表格。");
