@@ -710,7 +710,7 @@ async function axe(browser) {
 
   for (const [user, password, paths] of [
     [env('INVESTIGATOR_USER'), env('INVESTIGATOR_PASSWORD'), ['/staff/reports', '/staff/reports?tab=all', 'REPORT', '/staff/cases', '/staff/cases/1', '/staff/stats', '/staff/team', '/staff/totp', '/staff/password']],
-    [env('ADMIN_USER'), env('ADMIN_PASSWORD'), ['/staff/batches', '/staff/accounts', '/staff/lists', '/staff/lists/departments', '/staff/audit', '/staff/settings', '/staff/totp', '/staff/password']],
+    [env('ADMIN_USER'), env('ADMIN_PASSWORD'), ['/staff/batches', '/staff/accounts', '/staff/desks', '/staff/lists', '/staff/lists/departments', '/staff/audit', '/staff/settings', '/staff/totp', '/staff/password']],
   ]) {
     const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
     const staff = await desk.newPage();
@@ -873,6 +873,23 @@ async function districtsRead(browser) {
   const marked = city.page.locator('table.queue tbody tr', { hasText: cityOnlyBody.slice(0, 20) });
   check((await marked.textContent()).includes('只交市里'), 'the city-only report is marked in the city queue');
   await city.page.screenshot({ path: `${SHOTS}/city-queue.png`, fullPage: true });
+  // axe-core on the pages the desks change: the city's queue and report page, the form with
+  // the district fields, the board.
+  const failures = [];
+  const audit = async (page, name) => {
+    const found = await axeViolations(page, name);
+    if (found.length) failures.push(`${name}: ${found.join(' | ')}`);
+  };
+  await audit(city.page, 'the city queue');
+  await Promise.all([city.page.waitForNavigation(), marked.locator('a').first().click()]);
+  await audit(city.page, 'a city-only report at the city desk');
+  const scripted = await phoneAt(browser, { width: 360, height: 640, scale: 200, js: true });
+  for (const path of ['/', '/outcomes']) {
+    await scripted.page.goto(`${BASE}${path}`);
+    await audit(scripted.page, `reporter ${path} with district desks`);
+  }
+  await scripted.context.close();
+  check(failures.length === 0, `no WCAG 2.1 AA violation on the desks' pages${failures.length ? ':\n  ' + failures.join('\n  ') : ''}`);
   const { context, page } = await phoneAt(browser, { width: 360, height: 640, scale: 200 });
   await page.goto(`${BASE}/outcomes`);
   const board = await page.textContent('main');
