@@ -267,17 +267,66 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct TriageForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
     #[serde(default)]
-    status: Option<String>,
+    pub status: Option<String>,
     #[serde(default)]
-    assignee: Option<String>,
+    pub assignee: Option<String>,
     #[serde(default)]
-    case_id: Option<String>,
+    pub case_id: Option<String>,
     #[serde(default)]
-    new_case: Option<String>,
+    pub new_case: Option<String>,
     #[serde(default)]
-    note: Option<Zeroizing<String>>,
+    pub note: Option<Zeroizing<String>>,
+}
+
+/// A triage form parsed: each field that was posted, as what it sets.
+pub struct Triage {
+    pub status: Option<ReportStatus>,
+    /// `Some(None)`: no one.
+    pub assignee: Option<Option<i64>>,
+    /// A new case with this title (at most 100 characters), which the report joins.
+    pub new_case: Option<String>,
+    /// `Some(None)`: no case. Not read when a new case is made.
+    pub case_id: Option<Option<i64>>,
+    pub note: Option<Zeroizing<String>>,
+}
+
+impl TriageForm {
+    /// Parses the posted fields; an unknown status or a malformed id is `NotFound`, as a
+    /// report, case or account that does not exist.
+    pub fn parse(self) -> Result<Triage, StaffError> {
+        let id = |v: &str| match v {
+            "" => Ok(None),
+            v => v.parse::<i64>().map(Some).map_err(|_| StaffError::NotFound),
+        };
+        let status = match self.status {
+            Some(s) => Some(ReportStatus::parse(&s).ok_or(StaffError::NotFound)?),
+            None => None,
+        };
+        let assignee = self.assignee.as_deref().map(id).transpose()?;
+        let new_case = self
+            .new_case
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| t.chars().take(100).collect::<String>());
+        let case_id = match (&new_case, self.case_id.as_deref()) {
+            (None, Some(v)) => Some(id(v)?),
+            _ => None,
+        };
+        let note = self
+            .note
+            .map(|n| Zeroizing::new(n.trim().to_string()))
+            .filter(|n| !n.is_empty());
+        Ok(Triage {
+            status,
+            assignee,
+            new_case,
+            case_id,
+            note,
+        })
+    }
 }
 
 /// `POST /staff/reports/{id}`: one triage change per form (status, assignee, case or note).
@@ -291,7 +340,7 @@ pub async fn triage(
     let desk_id = current.desk_id()?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let form = form.into_inner();
+    let form = form.into_inner().parse()?;
     let actor = current.actor();
     let me = current.0.staff_id;
     with_db(&state, move |conn| -> Result<(), StaffError> {
@@ -299,7 +348,6 @@ pub async fn triage(
         desk_report(&tx, desk_id, id)?;
         let object = format!("report:{id}");
         if let Some(status) = form.status {
-            let status = ReportStatus::parse(&status).ok_or(StaffError::NotFound)?;
             reports::set_status(&tx, id, status)?;
             audit::record(
                 &tx,
@@ -308,11 +356,7 @@ pub async fn triage(
                 &format!("{object} {}", status.code()),
             )?;
         }
-        if let Some(assignee) = form.assignee {
-            let who = match assignee.as_str() {
-                "" => None,
-                v => Some(v.parse::<i64>().map_err(|_| StaffError::NotFound)?),
-            };
+        if let Some(who) = form.assignee {
             if let Some(who) = who {
                 let account = staff::get(&tx, who)?;
                 if account.role != Role::Investigator || account.desk_id != Some(desk_id) {
@@ -327,15 +371,10 @@ pub async fn triage(
                 &format!("{object} staff:{}", who.unwrap_or(0)),
             )?;
         }
-        if let Some(title) = form
-            .new_case
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(title) = form.new_case {
             // P5: a case title typed while reading a report is sealed like the report.
             let text = crate::desk::CaseText {
-                title: title.chars().take(100).collect(),
+                title,
                 department: String::new(),
                 listed: "unknown".into(),
                 screening_code: String::new(),
@@ -352,10 +391,10 @@ pub async fn triage(
                 &format!("{object} case:{case_id}"),
             )?;
         } else if let Some(case_id) = form.case_id {
-            let case_id = match case_id.as_str() {
-                "" => None,
-                v => {
-                    let case = cases::get(&tx, v.parse().map_err(|_| StaffError::NotFound)?)?;
+            let case_id = match case_id {
+                None => None,
+                Some(v) => {
+                    let case = cases::get(&tx, v)?;
                     if case.desk_id != desk_id {
                         return Err(StaffError::NotFound);
                     }
@@ -370,12 +409,7 @@ pub async fn triage(
                 &format!("{object} case:{}", case_id.unwrap_or(0)),
             )?;
         }
-        if let Some(note) = form
-            .note
-            .as_deref()
-            .map(|n| n.trim())
-            .filter(|n| !n.is_empty())
-        {
+        if let Some(note) = form.note {
             let sealed =
                 desk::seal_text(&tx, desk_id, crate::crypto::Purpose::Note, note.as_bytes())?;
             reports::add_note(&tx, id, me, &sealed)?;
