@@ -176,7 +176,10 @@ fn refusal(form: &SettingsForm) -> Option<String> {
             Some("交付周期不能短于 1 小时（1h）：周期越短，反映越容易和提交时间对应起来。".into())
         }
         Ok(_) => None,
-        Err(_) => Some("设置 `pool.release_every` 无效：请填写例如 24h、12h 或 7d。".into()),
+        Err(_) => Some(
+            "设置 `pool.release_every` 无效：请填写 1h 到 366d 之间的周期，例如 24h、12h 或 7d。"
+                .into(),
+        ),
     }
 }
 
