@@ -318,7 +318,12 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
-/// Parses durations such as `1s`, `90s`, `15m`, `24h`, `7d`.
+/// The longest release period accepted. Longer ones would hold reports for more than a year,
+/// and past about 10⁸ days the release times overflow the calendar (found by fuzzing: the
+/// writer thread panicked at start and no report could be filed).
+pub const LONGEST_PERIOD: Duration = Duration::from_secs(366 * 86_400);
+
+/// Parses release periods such as `1s`, `90s`, `15m`, `24h`, `7d`, at most `366d`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -342,7 +347,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if secs == 0 {
         return Err("a release period must be at least 1s".into());
     }
-    Ok(Duration::from_secs(secs))
+    let period = Duration::from_secs(secs);
+    if period > LONGEST_PERIOD {
+        return Err(format!(
+            "`{text}` is longer than a release period may be (366d)"
+        ));
+    }
+    Ok(period)
 }
 
 #[cfg(test)]
@@ -409,5 +420,15 @@ mod tests {
         assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("5 weeks").is_err());
+        assert_eq!(parse_duration("366d").unwrap(), LONGEST_PERIOD);
+        assert_eq!(parse_duration("8784h").unwrap(), LONGEST_PERIOD);
+        for too_long in [
+            "367d",
+            "100000000d",
+            "2305843009213693952s",
+            "14521283175554423869h",
+        ] {
+            assert!(parse_duration(too_long).is_err(), "{too_long}");
+        }
     }
 }

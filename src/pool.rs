@@ -10,7 +10,9 @@ use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
 use crate::configuration::PoolSettings;
 use crate::store::writer::{ReleaseRule, Writer};
 
-/// The first release time strictly after `now`.
+/// The first release time strictly after `now`. The period is at most
+/// `configuration::LONGEST_PERIOD`, so the arithmetic stays far inside `i64` milliseconds
+/// and the calendar.
 pub fn next_release(settings: &PoolSettings, now: NaiveDateTime) -> NaiveDateTime {
     let anchor = now.date().and_time(settings.release_at);
     let every = settings.release_every.as_millis().max(1) as i64;
@@ -135,6 +137,27 @@ mod tests {
         );
         assert_eq!(previous_release(&p, at(9, 0, 0)), at(9, 0, 0));
         assert_eq!(previous_release(&p, at(23, 0, 0)), at(9, 0, 0));
+    }
+
+    #[test]
+    fn the_longest_period_accepted_gives_release_times_around_now() {
+        // Fuzzing found periods that passed validation and then panicked here (`100000000d`:
+        // "`NaiveDateTime - TimeDelta` overflowed", in the writer thread at start;
+        // `2305843009213693952s`: "attempt to divide by zero") or put the next release before
+        // now (`14521283175554423869h`: a release loop in place of the schedule, P3). They are
+        // refused now; the longest period still accepted runs.
+        let p = PoolSettings {
+            release_every: crate::configuration::parse_duration("366d").unwrap(),
+            ..pool(1, NaiveTime::from_hms_opt(9, 0, 0).unwrap())
+        };
+        for now in [at(8, 0, 0), at(9, 0, 0), at(23, 59, 59)] {
+            assert!(next_release(&p, now) > now);
+            assert!(previous_release(&p, now) <= now);
+        }
+        assert_eq!(
+            next_release(&p, at(9, 0, 0)),
+            at(9, 0, 0) + chrono::Duration::days(366)
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn ensure_driver() {
     assert!(
         Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
         "the browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk \
-         (.ci/run does this)"
+         (tests/run.sh does this)"
     );
     let modules = browser_dir().join("node_modules");
     if !modules.join("playwright-core").exists() || !modules.join("axe-core").exists() {
@@ -120,7 +120,7 @@ fn an_admin_issues_a_batch_in_chromium_and_a_printed_code_files() {
         .arg(app.dir.path().join("sheet.pdf"))
         .arg("-")
         .output()
-        .expect("pdftotext (apt-get install poppler-utils; .ci/run does this)");
+        .expect("pdftotext (apt-get install poppler-utils; tests/run.sh does this)");
     let text = String::from_utf8_lossy(&text.stdout);
     for code in &codes {
         assert!(text.contains(code), "{code} is not on the printed sheet");

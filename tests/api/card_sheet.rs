@@ -13,7 +13,7 @@ fn tool(name: &str, package: &str) -> String {
         .unwrap_or(false);
     assert!(
         found,
-        "`{name}` is needed: apt-get install {package} (.ci/run does this)"
+        "`{name}` is needed: apt-get install {package} (tests/run.sh does this)"
     );
     name.to_string()
 }

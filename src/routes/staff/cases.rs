@@ -204,24 +204,27 @@ pub async fn show(
     case_page(&state, &current, StatusCode::OK, id, None, &query).await
 }
 
-fn parse(form: &CaseForm) -> Result<CaseText, StaffError> {
-    let title = form.title.trim();
-    let valid = !title.is_empty()
-        && title.chars().count() <= 100
-        && LISTED.iter().any(|(c, _)| *c == form.listed)
-        && OUTCOMES.iter().any(|(c, _)| *c == form.outcome);
-    if !valid {
-        return Err(StaffError::Invalid(
-            "事项名称（最多 100 字）、清单情况和结果都要填写。".into(),
-        ));
+impl CaseForm {
+    /// The case's fields as they are sealed, or why the form cannot be saved.
+    pub fn parse(&self) -> Result<CaseText, StaffError> {
+        let title = self.title.trim();
+        let valid = !title.is_empty()
+            && title.chars().count() <= 100
+            && LISTED.iter().any(|(c, _)| *c == self.listed)
+            && OUTCOMES.iter().any(|(c, _)| *c == self.outcome);
+        if !valid {
+            return Err(StaffError::Invalid(
+                "事项名称（最多 100 字）、清单情况和结果都要填写。".into(),
+            ));
+        }
+        Ok(CaseText {
+            title: title.to_string(),
+            department: self.department.trim().chars().take(60).collect(),
+            listed: self.listed.clone(),
+            screening_code: self.screening_code.trim().chars().take(40).collect(),
+            month: self.month.trim().chars().take(7).collect(),
+        })
     }
-    Ok(CaseText {
-        title: title.to_string(),
-        department: form.department.trim().chars().take(60).collect(),
-        listed: form.listed.clone(),
-        screening_code: form.screening_code.trim().chars().take(40).collect(),
-        month: form.month.trim().chars().take(7).collect(),
-    })
 }
 
 /// `POST /staff/cases` creates, `POST /staff/cases/{id}` updates. P5: the fields are sealed to
@@ -235,7 +238,7 @@ pub async fn save(
     let key = current.desk()?;
     let desk_id = current.desk_id()?;
     current.check_csrf(&form.csrf)?;
-    let text = parse(&form)?;
+    let text = form.parse()?;
     let outcome = form.outcome.clone();
     let existing = path.map(|p| p.into_inner());
     let actor = current.actor();

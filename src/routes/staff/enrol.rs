@@ -24,6 +24,13 @@ pub struct EnrolForm {
     password2: Zeroizing<String>,
 }
 
+impl EnrolForm {
+    /// The new password, when both fields agree (the policy is checked by `accounts::enrol`).
+    pub fn new_password(&self) -> Option<&Zeroizing<String>> {
+        (*self.password == *self.password2).then_some(&self.password)
+    }
+}
+
 fn dead_link(state: &AppState) -> HttpResponse {
     render::message(
         &state.templates,
@@ -88,10 +95,9 @@ pub async fn post(
             Some(message),
         ))
     };
-    if *form.password != *form.password2 {
+    let Some(password) = form.new_password().cloned() else {
         return refuse("两次输入的密码不一致。");
-    }
-    let password = form.password.clone();
+    };
     let db = state.db.clone();
     // P9: the new hash and key wrap (Argon2) run behind the password gate like a login.
     let enrolled = state

@@ -26,12 +26,20 @@ use crate::store::staff::{self, Role};
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
-    username: String,
+    pub username: String,
     #[serde(default)]
-    password: Zeroizing<String>,
+    pub password: Zeroizing<String>,
     /// The TOTP code, for accounts with a second factor.
     #[serde(default)]
-    code: String,
+    pub code: String,
+}
+
+impl LoginForm {
+    /// The username as it is looked up, trimmed; `None` when it is longer than any account's
+    /// (P9: such a name costs nothing — not counted, hashed, audited or echoed).
+    pub fn username(&self) -> Option<&str> {
+        Some(self.username.trim()).filter(|u| u.len() <= gate::MAX_USERNAME_BYTES)
+    }
 }
 
 pub async fn get(state: web::Data<AppState>, current: Option<CurrentStaff>) -> HttpResponse {
@@ -102,17 +110,11 @@ pub async fn post(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, StaffError> {
     same_origin(&req)?;
-    let LoginForm {
-        username,
-        password,
-        code,
-    } = form.into_inner();
-    // P9: a name longer than any account's costs nothing — not counted, hashed, audited or
-    // echoed.
-    if username.trim().len() > gate::MAX_USERNAME_BYTES {
+    let form = form.into_inner();
+    let Some(username) = form.username().map(str::to_string) else {
         return refused(&state, "", Refusal::NameTooLong);
-    }
-    let username = username.trim().to_string();
+    };
+    let LoginForm { password, code, .. } = form;
     let name = username.clone();
     let db = state.db.clone();
     let sealer = state.totp_sealer.clone();

@@ -30,6 +30,16 @@ use actix_web::web;
 
 pub use error::StaffError;
 
+/// The forms staff post, as `web::Form` decodes them (`serde_urlencoded`), with the parsing
+/// each route applies first; public for the fuzz targets in `fuzz/`.
+pub mod forms {
+    pub use super::cases::CaseForm;
+    pub use super::enrol::EnrolForm;
+    pub use super::login::LoginForm;
+    pub use super::settings::SettingsForm;
+    pub use super::triage::{Triage, TriageForm};
+}
+
 use crate::state::AppState;
 
 /// Blocking database work for a staff request: on the blocking pool, with a connection of

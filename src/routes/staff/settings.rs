@@ -5,6 +5,8 @@
 //! change is audited as old → new (a schedule change as `schedule.change`, which the desk
 //! shows).
 
+use std::path::Path;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -174,7 +176,56 @@ fn refusal(form: &SettingsForm) -> Option<String> {
             Some("交付周期不能短于 1 小时（1h）：周期越短，反映越容易和提交时间对应起来。".into())
         }
         Ok(_) => None,
-        Err(_) => Some("设置 `pool.release_every` 无效：请填写例如 24h、12h 或 7d。".into()),
+        Err(_) => Some(
+            "设置 `pool.release_every` 无效：请填写 1h 到 366d 之间的周期，例如 24h、12h 或 7d。"
+                .into(),
+        ),
+    }
+}
+
+impl SettingsForm {
+    /// The configuration file this form writes over `table` (what the file says now), checked
+    /// as the service reads it at start-up; `Invalid` says why it cannot be saved, in words an
+    /// admin can act on.
+    pub fn file_text(&self, mut table: toml::Table, file: &Path) -> Result<String, StaffError> {
+        if let Some(message) = refusal(self) {
+            return Err(StaffError::Invalid(message));
+        }
+        let number = |v: &str| toml::Value::Integer(v.trim().parse::<i64>().unwrap_or(1));
+        match self.public_url.trim() {
+            "" => {
+                table.remove("public_url");
+            }
+            u => {
+                table.insert("public_url".into(), toml::Value::String(u.to_string()));
+            }
+        }
+        table.insert("retention_days".into(), number(&self.retention_days));
+        table.insert(
+            "require_totp".into(),
+            toml::Value::Boolean(self.require_totp),
+        );
+        let pool = table
+            .entry("pool")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(pool) = pool.as_table_mut() {
+            let text = |v: &str| toml::Value::String(v.trim().to_string());
+            pool.insert("release_every".into(), text(&self.release_every));
+            pool.insert("release_at".into(), text(&self.release_at));
+            for (key, value) in [
+                ("release_min", &self.release_min),
+                ("hold_max", &self.hold_max),
+            ] {
+                if value.trim().is_empty() {
+                    pool.remove(key);
+                } else {
+                    pool.insert(key.into(), number(value));
+                }
+            }
+        }
+        let text = toml::to_string(&table).map_err(|e| StaffError::Internal(e.to_string()))?;
+        Settings::check_file_text(file, &text).map_err(|e| StaffError::Invalid(e.to_string()))?;
+        Ok(text)
     }
 }
 
@@ -186,61 +237,22 @@ pub async fn post(
     current.require(Role::Admin)?;
     current.check_csrf(&form.csrf)?;
     let form = form.into_inner();
-    if let Some(message) = refusal(&form) {
-        return Ok(page(
-            &state,
-            &current,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            Some(&message),
-            false,
-        ));
-    }
-    let mut table = read_table(&state);
+    let table = read_table(&state);
     let before = values(&written_or_running(&state, &table));
-    let number = |v: &str| toml::Value::Integer(v.trim().parse::<i64>().unwrap_or(1));
-    match form.public_url.trim() {
-        "" => {
-            table.remove("public_url");
+    let text = match form.file_text(table, &state.settings.file) {
+        Ok(text) => text,
+        Err(StaffError::Invalid(message)) => {
+            return Ok(page(
+                &state,
+                &current,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                Some(&message),
+                false,
+            ))
         }
-        u => {
-            table.insert("public_url".into(), toml::Value::String(u.to_string()));
-        }
-    }
-    table.insert("retention_days".into(), number(&form.retention_days));
-    table.insert(
-        "require_totp".into(),
-        toml::Value::Boolean(form.require_totp),
-    );
-    let pool = table
-        .entry("pool")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(pool) = pool.as_table_mut() {
-        let text = |v: &str| toml::Value::String(v.trim().to_string());
-        pool.insert("release_every".into(), text(&form.release_every));
-        pool.insert("release_at".into(), text(&form.release_at));
-        for (key, value) in [
-            ("release_min", &form.release_min),
-            ("hold_max", &form.hold_max),
-        ] {
-            if value.trim().is_empty() {
-                pool.remove(key);
-            } else {
-                pool.insert(key.into(), number(value));
-            }
-        }
-    }
-    let text = toml::to_string(&table).map_err(|e| StaffError::Internal(e.to_string()))?;
-    if let Err(e) = Settings::check_file_text(&state.settings.file, &text) {
-        return Ok(page(
-            &state,
-            &current,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            Some(&e.to_string()),
-            false,
-        ));
-    }
+        Err(e) => return Err(e),
+    };
     // P3, P8: every change on the record, old → new.
     let changes: Vec<(&'static str, String)> = before
         .into_iter()

@@ -41,6 +41,19 @@ pub struct TriageForm {
     note: Option<Zeroizing<String>>,
 }
 
+/// A triage form parsed: each field the investigator changed, as what it sets.
+pub struct Triage {
+    pub status: Option<ReportStatus>,
+    /// `Some(None)`: no one.
+    pub assignee: Option<Option<i64>>,
+    /// A new case with this title (trimmed, at most 100 characters), which the report joins.
+    pub new_case: Option<String>,
+    /// `Some(None)`: no case. Never set together with `new_case`.
+    pub case_id: Option<Option<i64>>,
+    /// A note (trimmed, never empty).
+    pub note: Option<Zeroizing<String>>,
+}
+
 /// The value of a field the investigator changed, if they did.
 fn changed(value: Option<String>, was: Option<String>) -> Option<String> {
     value.filter(|v| was.as_deref() != Some(v.as_str()))
@@ -54,6 +67,42 @@ fn optional_id(value: &str) -> Result<Option<i64>, StaffError> {
     }
 }
 
+impl TriageForm {
+    /// What the form changes. An unknown status or a malformed id is `NotFound`, as a report,
+    /// case or account that does not exist.
+    pub fn parse(self) -> Result<Triage, StaffError> {
+        let status = changed(self.status, self.status_was)
+            .map(|s| ReportStatus::parse(&s).ok_or(StaffError::NotFound))
+            .transpose()?;
+        let assignee = changed(self.assignee, self.assignee_was)
+            .map(|a| optional_id(&a))
+            .transpose()?;
+        let new_case = self
+            .new_case
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| t.chars().take(100).collect::<String>());
+        let case_id = match new_case {
+            Some(_) => None,
+            None => changed(self.case_id, self.case_id_was)
+                .map(|v| optional_id(&v))
+                .transpose()?,
+        };
+        let note = self
+            .note
+            .map(|n| Zeroizing::new(n.trim().to_string()))
+            .filter(|n| !n.is_empty());
+        Ok(Triage {
+            status,
+            assignee,
+            new_case,
+            case_id,
+            note,
+        })
+    }
+}
+
 pub async fn triage(
     state: web::Data<AppState>,
     current: CurrentStaff,
@@ -64,7 +113,7 @@ pub async fn triage(
     let desk_id = current.desk_id()?;
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let form = form.into_inner();
+    let form = form.into_inner().parse()?;
     let actor = current.actor();
     let me = current.0.staff_id;
     let done = with_db(
@@ -74,15 +123,13 @@ pub async fn triage(
             desk_report(&tx, desk_id, id)?;
             let object = format!("report:{id}");
             let mut done = Vec::new();
-            if let Some(status) = changed(form.status, form.status_was) {
-                let status = ReportStatus::parse(&status).ok_or(StaffError::NotFound)?;
+            if let Some(status) = form.status {
                 reports::set_status(&tx, id, status)?;
                 let change = format!("{object} {}", status.code());
                 audit::record(&tx, &actor, "report.status", &change)?;
                 done.push("status");
             }
-            if let Some(assignee) = changed(form.assignee, form.assignee_was) {
-                let who = optional_id(&assignee)?;
+            if let Some(who) = form.assignee {
                 if let Some(who) = who {
                     let account = staff::get(&tx, who)?;
                     if account.role != Role::Investigator || account.desk_id != Some(desk_id) {
@@ -94,13 +141,10 @@ pub async fn triage(
                 audit::record(&tx, &actor, "report.assign", &change)?;
                 done.push("assignee");
             }
-            let new_case = form.new_case.as_deref().map(str::trim);
-            let case_id = match new_case.filter(|t| !t.is_empty()) {
-                Some(title) => Some(Some(create_case(&tx, &actor, desk_id, title)?)),
-                None => match changed(form.case_id, form.case_id_was) {
-                    Some(v) => Some(desk_case_id(&tx, desk_id, &v)?),
-                    None => None,
-                },
+            let case_id = match (form.new_case, form.case_id) {
+                (Some(title), _) => Some(Some(create_case(&tx, &actor, desk_id, &title)?)),
+                (None, Some(v)) => Some(desk_case_id(&tx, desk_id, v)?),
+                (None, None) => None,
             };
             if let Some(case_id) = case_id {
                 reports::set_case(&tx, id, case_id)?;
@@ -108,14 +152,12 @@ pub async fn triage(
                 audit::record(&tx, &actor, "report.case", &change)?;
                 done.push("case");
             }
-            if let Some(note) = form.note.as_deref().map(|n| n.trim()) {
-                if !note.is_empty() {
-                    let purpose = crate::crypto::Purpose::Note;
-                    let sealed = desk::seal_text(&tx, desk_id, purpose, note.as_bytes())?;
-                    reports::add_note(&tx, id, me, &sealed)?;
-                    audit::record(&tx, &actor, "note.add", &object)?;
-                    done.push("note");
-                }
+            if let Some(note) = form.note {
+                let purpose = crate::crypto::Purpose::Note;
+                let sealed = desk::seal_text(&tx, desk_id, purpose, note.as_bytes())?;
+                reports::add_note(&tx, id, me, &sealed)?;
+                audit::record(&tx, &actor, "note.add", &object)?;
+                done.push("note");
             }
             tx.commit().map_err(StoreError::from)?;
             Ok(done)
@@ -131,13 +173,13 @@ pub async fn triage(
     )))
 }
 
-/// A case of this desk by the id the form sent, or none for "".
+/// A case of this desk by the id the form sent, or none.
 fn desk_case_id(
     conn: &rusqlite::Connection,
     desk_id: i64,
-    value: &str,
+    case_id: Option<i64>,
 ) -> Result<Option<i64>, StaffError> {
-    let Some(case_id) = optional_id(value)? else {
+    let Some(case_id) = case_id else {
         return Ok(None);
     };
     let case = cases::get(conn, case_id)?;
@@ -155,7 +197,7 @@ fn create_case(
     title: &str,
 ) -> Result<i64, StaffError> {
     let text = CaseText {
-        title: title.chars().take(100).collect(),
+        title: title.to_string(),
         department: String::new(),
         listed: "unknown".into(),
         screening_code: String::new(),
