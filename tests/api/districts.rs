@@ -50,6 +50,15 @@ fn file_with(app: &TestApp, card: &str, body: &str, extra: &[(&str, &str)]) {
     assert_eq!(r.status, 303, "{}", r.body);
 }
 
+/// Files each report (its body and the fields added to the usual ones), each with a card of
+/// its own; asserts each was stored.
+fn file_all(app: &TestApp, reports: &[(&str, &[(&str, &str)])]) {
+    let cards = app.issue_cards(reports.len() as u32);
+    for (card, (body, extra)) in cards.iter().zip(reports) {
+        file_with(app, card, body, extra);
+    }
+}
+
 /// `jianfu reports export` as `user`, one parsed object per report.
 fn export_as(app: &TestApp, user: &str, password: &str) -> Vec<serde_json::Value> {
     app.cli_ok(
@@ -163,30 +172,23 @@ fn sorted_rows(page: &str) -> String {
 fn district_view(with_city_only: bool) -> Vec<String> {
     let app = spawn_app();
     city_and_district(&app);
-    let cards = app.issue_cards(3);
-    file_with(
-        &app,
-        &cards[0],
+    let first = (
         "区里布置的第一件事，要求每天拍照上报。",
-        &[("desk", DISTRICT)],
+        &[("desk", DISTRICT)][..],
     );
-    let mut expected = 2;
-    if with_city_only {
-        file_with(
-            &app,
-            &cards[1],
-            "区领导本人要求村里开具证明，只交给市里。",
-            &[("desk", DISTRICT), ("city_only", "1")],
-        );
-        expected += 1;
-    }
+    let city_only = (
+        "区领导本人要求村里开具证明，只交给市里。",
+        &[("desk", DISTRICT), ("city_only", "1")][..],
+    );
     // No desk chosen: the township 城关镇 belongs to the district.
-    file_with(
-        &app,
-        &cards[2],
-        "区里布置的第二件事，重复填报同一张表。",
-        &[],
-    );
+    let second = ("区里布置的第二件事，重复填报同一张表。", &[][..]);
+    let story = if with_city_only {
+        vec![first, city_only, second]
+    } else {
+        vec![first, second]
+    };
+    file_all(&app, &story);
+    let expected = story.len();
     wait_city(&app, expected);
     let mut rows: Vec<String> = export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD)
         .into_iter()
@@ -236,24 +238,19 @@ fn a_city_only_report_filed_between_two_district_reports_leaves_the_district_des
 fn the_city_desk_reads_every_report_with_its_district_and_the_city_only_flag() {
     let app = spawn_app();
     city_and_district(&app);
-    let cards = app.issue_cards(3);
-    file_with(
+    file_all(
         &app,
-        &cards[0],
-        "区里布置的事项，要求每天打卡。",
-        &[("desk", DISTRICT)],
-    );
-    file_with(
-        &app,
-        &cards[1],
-        "区领导本人要求村里开具证明。",
-        &[("desk", DISTRICT), ("city_only", "1")],
-    );
-    file_with(
-        &app,
-        &cards[2],
-        "市里某局直接布置的台账。",
-        &[("desk", "city"), ("township", "")],
+        &[
+            ("区里布置的事项，要求每天打卡。", &[("desk", DISTRICT)]),
+            (
+                "区领导本人要求村里开具证明。",
+                &[("desk", DISTRICT), ("city_only", "1")],
+            ),
+            (
+                "市里某局直接布置的台账。",
+                &[("desk", "city"), ("township", "")],
+            ),
+        ],
     );
     let city = wait_city(&app, 3);
     let find = |needle: &str| {
@@ -327,24 +324,16 @@ fn the_city_desk_reads_every_report_with_its_district_and_the_city_only_flag() {
 fn the_board_shows_each_desks_reports_received_per_release_month() {
     let app = spawn_app();
     city_and_district(&app);
-    let cards = app.issue_cards(3);
-    file_with(
+    file_all(
         &app,
-        &cards[0],
-        "区里布置的事项一，要求每天打卡。",
-        &[("desk", DISTRICT)],
-    );
-    file_with(
-        &app,
-        &cards[1],
-        "区里布置的事项二，要求重复填表。",
-        &[("desk", DISTRICT)],
-    );
-    file_with(
-        &app,
-        &cards[2],
-        "区领导本人要求村里开具证明。",
-        &[("desk", DISTRICT), ("city_only", "1")],
+        &[
+            ("区里布置的事项一，要求每天打卡。", &[("desk", DISTRICT)]),
+            ("区里布置的事项二，要求重复填表。", &[("desk", DISTRICT)]),
+            (
+                "区领导本人要求村里开具证明。",
+                &[("desk", DISTRICT), ("city_only", "1")],
+            ),
+        ],
     );
     let city = wait_city(&app, 3);
     let month = &city[0]["released"].as_str().unwrap()[..7];
