@@ -354,18 +354,7 @@ fn the_recovery_code_restores_the_desk_when_no_investigator_can_open_it() {
     );
     let code = out.lines().last().unwrap().trim().to_string();
     assert_eq!(code.len(), 39, "{out}");
-    app.cli_ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            ADMIN,
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        &format!("{ADMIN_PASSWORD}\n"),
-    );
+    app.add_admin();
     let card = &app.issue_cards(1)[0];
     assert_eq!(app.file(card, "恢复码能救回的反映。").status, 303);
     let id = app.wait_released(1)[0]["id"].as_str().unwrap().to_string();

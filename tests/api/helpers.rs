@@ -233,6 +233,11 @@ impl TestApp {
             ],
             &format!("{INVESTIGATOR_PASSWORD}\n"),
         );
+        self.add_admin();
+    }
+
+    /// Adds the admin `ADMIN` with the command line.
+    pub fn add_admin(&self) {
         self.cli_ok(
             &[
                 "user",

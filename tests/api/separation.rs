@@ -409,18 +409,7 @@ fn after_a_rotation_a_later_copy_does_not_open_with_the_old_desk_key() {
         .unwrap();
     assert_eq!(audited, 1);
     // P3: the audit log, as an admin reads and exports it, holds no count of pending reports.
-    app.cli_ok(
-        &[
-            "user",
-            "add",
-            "--username",
-            ADMIN,
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        &format!("{ADMIN_PASSWORD}\n"),
-    );
+    app.add_admin();
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
     for page in [
         admin.get("/staff/audit.csv").body,
