@@ -14,7 +14,7 @@ Usage: python3 bench/city.py [--districts 6] [--reports 10000]
 import argparse, os, re, shutil, sqlite3, statistics, subprocess, sys, tempfile, time, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from desk import BIN, ROOT, free_port, request, rss_mib  # noqa: E402
+from desk import BIN, ROOT, request, rss_mib, serve  # noqa: E402
 
 PASSWORD = "bench password 1"
 
@@ -94,15 +94,7 @@ def main():
             subprocess.run([BIN, "dev", "seed", "--reports", str(args.reports), "--desk", code],
                            env=dict(env, JIANFU_DEV="1"), check=True, stderr=subprocess.DEVNULL)
         seed_secs = time.perf_counter() - start
-        port = free_port()
-        server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                request(port, "GET", "/staff/login")
-                break
-            except OSError:
-                time.sleep(0.1)
+        server, port = serve(env)
         rows = []
         for name, user, desk, count in [("city desk", "city1", "city", args.districts * args.reports),
                                         ("one district desk", "d1user", "d1", args.reports)]:

@@ -32,6 +32,20 @@ def request(port, method, path, body=None, cookie=None):
     return resp, data, elapsed
 
 
+def serve(env):
+    """Starts `jianfu serve` on a free port; returns the process and the port once it answers."""
+    port = free_port()
+    server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            request(port, "GET", "/staff/login")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, port
+
+
 def rss_mib(pid):
     status = open(f"/proc/{pid}/status").read()
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
@@ -53,15 +67,7 @@ def main():
         subprocess.run([BIN, "dev", "seed", "--reports", str(args.reports)], env=dict(env, JIANFU_DEV="1"),
                        check=True, stderr=subprocess.DEVNULL)
         seed_secs = time.perf_counter() - start
-        port = free_port()
-        server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                request(port, "GET", "/staff/login")
-                break
-            except OSError:
-                time.sleep(0.1)
+        server, port = serve(env)
         body = urllib.parse.urlencode({"username": "desk", "password": PASSWORD})
         # The first unlock after the reports arrive opens each sealed box (an X25519 agreement)
         # and boxes it again under the desk key in the background; every later unlock is
