@@ -60,6 +60,29 @@ def wrk(port, conns, seconds, cards_file):
     return {"rps": rps, "p50": parse_latency(out, 50), "p99": parse_latency(out, 99)}
 
 
+def cpu_by_thread(pid):
+    """CPU seconds used so far by each kind of thread of `pid` (numbered names merged)."""
+    used = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = re.sub(r"[:#]?\d+$", "", stat[stat.index("(") + 1:stat.rindex(")")])
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        used[name] = used.get(name, 0) + ticks / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def machine_busy():
+    """(busy, total) jiffies of the whole machine so far."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
 class Jianfu:
     def __init__(self, workdir, group_commit=True):
         self.dir = os.path.join(workdir, "data-group" if group_commit else "data-single")
@@ -127,11 +150,22 @@ def main():
         wait_port(bare_port)
         wait_port(durable_port)
         results = {}
+        # CPU of each of the service's threads per submission, and how busy the machine was,
+        # in the 32-connection rounds: where the time goes, without a profiler.
+        per_thread, busy = {}, []
         for conns in (32, 4):
             for r in range(args.rounds):
                 for name, port in (("bare", bare_port), ("durable", durable_port), ("jianfu", jf.port)):
+                    threads_before, busy_before = cpu_by_thread(jf.proc.pid), machine_busy()
                     res = wrk(port, conns, args.seconds, card_files[(conns, r)])
                     results.setdefault((name, conns), []).append(res)
+                    if name == "jianfu" and conns == 32:
+                        threads_after, busy_after = cpu_by_thread(jf.proc.pid), machine_busy()
+                        submissions = res["rps"] * args.seconds
+                        for thread, cpu in threads_after.items():
+                            spent = cpu - threads_before.get(thread, 0)
+                            per_thread.setdefault(thread, []).append(spent / submissions * 1e6)
+                        busy.append((busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]))
                     print(f"round {r + 1} {name:6} c={conns:2}: {res['rps']:9.0f} req/s  "
                           f"p50 {res['p50']:7.2f} ms  p99 {res['p99']:7.2f} ms", flush=True)
         rss = jf.peak_rss_mib()
@@ -167,6 +201,16 @@ def main():
         print(f"| peak RSS of jianfu under load | {rss:.1f} MiB | ≤ 100 {'✓' if rss <= 100 else '✗'} |")
         print(f"| issue 100,000 cards | {issue_secs:.2f} s | ≤ 10 {'✓' if issue_secs <= 10 else '✗'} |")
         print(f"| spent cards = stored reports after the load | {spent} = {stored} | |")
+        print()
+        print(f"CPU per submission by thread, 32 connections (median of {args.rounds}); "
+              f"the machine was {statistics.median(busy) * 100:.0f} % busy:")
+        total = 0.0
+        for thread, values in sorted(per_thread.items(), key=lambda kv: -statistics.median(kv[1])):
+            us = statistics.median(values)
+            total += us
+            if us >= 0.5:
+                print(f"  {thread:24} {us:7.1f} µs")
+        print(f"  {'the service in all':24} {total:7.1f} µs")
     finally:
         for s in servers:
             if s.proc.poll() is None:
