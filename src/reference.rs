@@ -281,21 +281,28 @@ mod tests {
     }
 }
 
-/// The district desks that can receive reports: every desk but the city's with a key.
+/// The district desks that can receive reports: every desk but the city's, with a key, as the
+/// city desk approved it (P5, P11: src/desk/approval.rs).
 fn load_districts(conn: &rusqlite::Connection) -> Result<Vec<District>, crate::store::StoreError> {
     use crate::store::desks;
     let townships = desks::townships(conn)?;
     Ok(desks::list(conn)?
         .into_iter()
-        .filter(|d| !d.is_city() && d.public_key.is_some())
-        .map(|d| District {
-            townships: townships
+        .filter(|d| !d.is_city())
+        .filter_map(|d| {
+            let own: Vec<String> = townships
                 .iter()
                 .filter(|(_, id)| *id == d.id)
                 .map(|(name, _)| name.clone())
-                .collect(),
-            code: d.code,
-            name: d.name,
+                .collect();
+            if !crate::desk::approval::is_routable(&d, &own) {
+                return None;
+            }
+            Some(District {
+                townships: own,
+                code: d.code,
+                name: d.name,
+            })
         })
         .collect())
 }

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "staff/batches.html",
     "staff/accounts.html",
     "staff/desks.html",
+    "staff/districts.html",
     "staff/team.html",
     "staff/rotated.html",
     "staff/recovery.html",

@@ -18,7 +18,15 @@ pub fn add(
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let (_, data) = super::open(dir, config)?;
     let mut conn = data.db.connect()?;
-    directory::add(&mut conn, "cli", code, name, &townships).map_err(|e| match e {
+    directory::add(
+        &mut conn,
+        "cli",
+        directory::AddedBy::Operator,
+        code,
+        name,
+        &townships,
+    )
+    .map_err(|e| match e {
         directory::DirectoryError::Store(e) => CliError::Store(e),
         e => CliError::Usage(e.to_string()),
     })?;
@@ -40,17 +48,27 @@ pub fn list(dir: &Path, config: Option<&Path>) -> Result<(), CliError> {
             .as_ref()
             .map(desk::fingerprint)
             .unwrap_or_else(|| "(no key yet)".into());
-        let own: Vec<&str> = townships
+        let own: Vec<String> = townships
             .iter()
             .filter(|(_, id)| *id == d.id)
-            .map(|(name, _)| name.as_str())
+            .map(|(name, _)| name.clone())
             .collect();
+        // P5, P11: a district desk added or changed on the console receives no report until
+        // an investigator of the city desk approves it.
+        let waiting = if d.public_key.is_some() && !desk::approval::is_routable(&d, &own) {
+            "  [receives no reports until the city desk approves it: /staff/districts]"
+        } else {
+            ""
+        };
         let own = if own.is_empty() {
             String::new()
         } else {
             format!("  ({})", own.join("、"))
         };
-        println!("{:<12}  {:<19}  {}{own}", d.code, fingerprint, d.name);
+        println!(
+            "{:<12}  {:<19}  {}{own}{waiting}",
+            d.code, fingerprint, d.name
+        );
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use rusqlite::Connection;
 
+use super::approval;
 use crate::store::{audit, desks, StoreError};
 
 /// Why a desk was not added or its townships not changed: a message for the admin.
@@ -30,6 +31,9 @@ impl DirectoryError {
             DirectoryError::CityTownships => "市委社会工作部收到全部反映，不需要填写乡镇。".into(),
             DirectoryError::Store(StoreError::Conflict(m)) if m.contains("township") => {
                 "有乡镇（街道）已经属于另一个区（县）调查组。".into()
+            }
+            DirectoryError::Store(StoreError::Conflict(m)) if m.contains("named") => {
+                "这个名称已经有调查组在用。".into()
             }
             DirectoryError::Store(StoreError::Conflict(_)) => "这个代码已经有调查组在用。".into(),
             DirectoryError::Store(_) => "暂时无法保存，请稍后再试。".into(),
@@ -64,10 +68,19 @@ pub fn parse_townships(text: &str) -> Result<Vec<String>, DirectoryError> {
     Ok(names)
 }
 
+/// Who adds a desk: the command line's operator approves it as added (P5, P11:
+/// src/desk/approval.rs); a desk added on the console waits for the city desk's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddedBy {
+    Operator,
+    Console,
+}
+
 /// Adds district desk `code` named `name` with its townships; returns its id.
 pub fn add(
     conn: &mut Connection,
     actor: &str,
+    by: AddedBy,
     code: &str,
     name: &str,
     townships: &[String],
@@ -82,11 +95,14 @@ pub fn add(
     let tx = conn.transaction().map_err(StoreError::from)?;
     let id = desks::add(&tx, code, name)?;
     desks::set_townships(&tx, id, townships)?;
+    if by == AddedBy::Operator {
+        approval::approve_by_operator(&tx, id)?;
+    }
     audit::record(
         &tx,
         actor,
         "desk.add",
-        &format!("desk:{id} code:{code} townships:{}", townships.len()),
+        &format!("desk:{id} code:{code} townships:{}", townships.join("、")),
     )?;
     tx.commit().map_err(StoreError::from)?;
     Ok(id)
@@ -103,12 +119,18 @@ pub fn set_townships(
     if desks::get(&tx, desk_id)?.is_city() {
         return Err(DirectoryError::CityTownships);
     }
+    let before = desks::townships_of(&tx, desk_id)?;
     desks::set_townships(&tx, desk_id, townships)?;
+    // Staff configuration, not report content (P8): the change in full, old → new.
     audit::record(
         &tx,
         actor,
         "desk.townships",
-        &format!("desk:{desk_id} townships:{}", townships.len()),
+        &format!(
+            "desk:{desk_id} townships:{} → {}",
+            before.join("、"),
+            townships.join("、")
+        ),
     )?;
     tx.commit().map_err(StoreError::from)?;
     Ok(())

@@ -19,6 +19,7 @@ use crate::crypto::{
 };
 use crate::store::{desks, staff, StoreError};
 
+pub mod approval;
 mod cases;
 pub mod directory;
 mod reports;
@@ -154,6 +155,7 @@ pub fn create(conn: &Connection, desk_id: i64, staff_id: i64) -> Result<Recovery
     let pair = KeyPair::generate(&mut OsRng);
     let recovery = new_recovery(conn, desk_id, &pair.secret)?;
     desks::set_public_key(conn, desk_id, &pair.public)?;
+    approval::key_created(conn, desk_id, &pair.public)?;
     grant_to(conn, &pair.secret, staff_id)?;
     Ok(recovery)
 }
@@ -180,6 +182,15 @@ pub fn grant_checked(
     typed: &str,
 ) -> Result<(), DeskError> {
     let expected = own_fingerprint(conn, staff_id)?.ok_or(DeskError::NotEnrolled)?;
+    if !first_group_matches(&expected, typed) {
+        return Err(DeskError::FingerprintMismatch);
+    }
+    grant_to(conn, desk, staff_id)
+}
+
+/// Whether `typed` is the first group of `fingerprint`, as a person reads it out: case,
+/// spaces and hyphens ignored, O read as 0 and I or L as 1.
+fn first_group_matches(fingerprint: &str, typed: &str) -> bool {
     let typed: String = typed
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -189,10 +200,7 @@ pub fn grant_checked(
             c => c,
         })
         .collect();
-    if typed.len() != 4 || !expected.starts_with(&typed) {
-        return Err(DeskError::FingerprintMismatch);
-    }
-    grant_to(conn, desk, staff_id)
+    typed.len() == 4 && fingerprint.starts_with(&typed)
 }
 
 fn own_key(conn: &Connection, staff_id: i64, password: &str) -> Result<SecretKey, DeskError> {
@@ -341,6 +349,7 @@ pub fn rotate(
     }
     let recovery = new_recovery(conn, desk_id, &new.secret)?;
     desks::set_public_key(conn, desk_id, &new.public)?;
+    approval::key_rotated(conn, desk_id, &old.public_key(), &new.public)?;
     Ok((recovery, done))
 }
 

@@ -20,6 +20,9 @@ pub struct Desk {
     pub name: String,
     #[serde(skip)]
     pub public_key: Option<PublicKey>,
+    /// The digest of the desk as approved (src/desk/approval.rs); `None`: never approved.
+    #[serde(skip)]
+    pub approved: Option<String>,
 }
 
 impl Desk {
@@ -37,10 +40,11 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Desk> {
         public_key: key
             .and_then(|k| <[u8; 32]>::try_from(k).ok())
             .map(PublicKey::from_bytes),
+        approved: r.get(4)?,
     })
 }
 
-const SELECT: &str = "SELECT id, code, name, public_key FROM desks";
+const SELECT: &str = "SELECT id, code, name, public_key, approved FROM desks";
 
 /// Every desk, the city's first.
 pub fn list(conn: &Connection) -> Result<Vec<Desk>, StoreError> {
@@ -81,6 +85,14 @@ pub fn visible_from(conn: &Connection, desk_id: i64) -> Result<Vec<i64>, StoreEr
 
 /// Adds a district desk; its key is made when its first investigator enrols.
 pub fn add(conn: &Connection, code: &str, name: &str) -> Result<i64, StoreError> {
+    let named: Option<i64> = conn
+        .query_row("SELECT id FROM desks WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?;
+    if named.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "a desk named `{name}` already exists"
+        )));
+    }
     let inserted = conn.execute(
         "INSERT OR IGNORE INTO desks (code, name) VALUES (?1, ?2)",
         params![code, name],
@@ -117,6 +129,23 @@ pub fn set_townships(conn: &Connection, desk_id: i64, names: &[String]) -> Resul
         }
     }
     super::meta::bump(conn, super::meta::CHOICES_VERSION)
+}
+
+/// Records the digest of desk `id` as approved (`None`: not approved).
+pub fn set_approved(conn: &Connection, id: i64, digest: Option<&str>) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE desks SET approved = ?1 WHERE id = ?2",
+        params![digest, id],
+    )?;
+    super::meta::bump(conn, super::meta::CHOICES_VERSION)
+}
+
+/// The townships of desk `desk_id`, in the order they were given.
+pub fn townships_of(conn: &Connection, desk_id: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name FROM desk_townships WHERE desk_id = ?1 ORDER BY rowid")?;
+    let rows = stmt.query_map([desk_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn set_public_key(conn: &Connection, id: i64, key: &PublicKey) -> Result<(), StoreError> {

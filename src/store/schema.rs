@@ -213,6 +213,17 @@ CREATE TABLE board_received (
     PRIMARY KEY (desk_id, month)
 ) WITHOUT ROWID;
 "#,
+    // 3. P5, P11: a district desk receives reports only as the city desk approved it.
+    r#"
+-- P5, P11: the digest of a district desk as approved — its code, name, townships and public
+-- key (src/desk/approval.rs). Reports are routed to a district desk only while the digest of
+-- the desk as it is equals this one: a desk added or changed on the console receives nothing
+-- until an investigator holding the city desk key approves it, after checking its key
+-- fingerprint with the district's head. NULL: never approved.
+ALTER TABLE desks ADD COLUMN approved TEXT;
+-- Two desks of one name would let a desk pass for another on the form and the board.
+CREATE UNIQUE INDEX desks_by_name ON desks(name);
+"#,
 ];
 
 /// Brings the schema up to date inside one transaction.

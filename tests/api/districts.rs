@@ -4,7 +4,8 @@
 //! report reaches the city desk alone and leaves the district desk no trace.
 
 use crate::helpers::{
-    report_fields, spawn_app, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
+    element_text, report_fields, spawn_app, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR,
+    INVESTIGATOR_PASSWORD,
 };
 
 pub const DISTRICT: &str = "xihu";
@@ -489,4 +490,180 @@ fn the_city_desk_reads_a_district_case_and_the_district_cannot_read_the_citys() 
     }
     // The board counts the district's stopped task.
     assert!(app.get("/outcomes").body.contains(DISTRICT_NAME));
+}
+
+/// P5, P11, played by the admin: with the console alone, an admin empties the real district's
+/// townships, adds a desk of their own for them and enrols as its first investigator through a
+/// link they open themselves. That desk receives nothing — not on the form, not by its
+/// townships — until an investigator holding the city desk key approves it after checking its
+/// key fingerprint with its head; a wrong group, a district investigator or a city account the
+/// admin enrolled without a grant cannot approve. A change on the console suspends it again.
+#[test]
+fn a_desk_an_admin_adds_on_the_console_receives_nothing_until_the_city_desk_approves_it() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    // The real district is desk 2 (the city desk is 1).
+    let r = admin.post_csrf("/staff/desks/2/townships", &[("townships", "")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A second desk of the district's name would pass for it: refused.
+    let r = admin.post_csrf(
+        "/staff/desks",
+        &[
+            ("code", "xihu2"),
+            ("name", DISTRICT_NAME),
+            ("townships", "城关镇"),
+        ],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("这个名称已经有调查组在用"), "{}", r.body);
+    let r = admin.post_csrf(
+        "/staff/desks",
+        &[
+            ("code", "xihu2"),
+            ("name", "西湖区调查组"),
+            ("townships", "城关镇"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let link = app
+        .cli_ok(
+            &[
+                "user",
+                "invite",
+                "--username",
+                "mole",
+                "--role",
+                "investigator",
+                "--desk",
+                "xihu2",
+            ],
+            "",
+        )
+        .trim()
+        .to_string();
+    assert_eq!(app.enrol(&link, "mole password 1").status, 200);
+    assert!(admin.get("/staff/desks").body.contains("等待市调查组核准"));
+    assert!(app
+        .cli_ok(&["desk", "list"], "")
+        .contains("until the city desk approves"));
+
+    // Not offered, not named by its township, not reachable by its code.
+    let form = app.get("/").body;
+    assert!(!form.contains("value=\"xihu2\"") && !form.contains("西湖区调查组"));
+    let cards = app.issue_cards(3);
+    let mut fields = report_fields(&cards[0], "镇里要求村里每天拍照上报，已经持续三个月。");
+    fields.push(("desk", "xihu2"));
+    assert_eq!(app.post_form("/report", &fields).status, 422);
+    fields.retain(|(k, _)| *k != "desk");
+    fields.push(("desk", "city"));
+    assert_eq!(app.post_form("/report", &fields).status, 303);
+    wait_city(&app, 1);
+    assert!(export_as(&app, "mole", "mole password 1").is_empty());
+
+    // Who cannot approve: a district investigator (no such page), a city account the admin
+    // enrolled for themselves (no grant of the city key), a wrong fingerprint group.
+    let district = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    assert_eq!(district.get("/staff/districts").status, 404);
+    let mole_team = app.login("mole", "mole password 1").get("/staff/team").body;
+    let group = element_text(&mole_team, "desk-fingerprint")[..4].to_string();
+    let city_link = app
+        .cli_ok(
+            &[
+                "user",
+                "invite",
+                "--username",
+                "mole-city",
+                "--role",
+                "investigator",
+            ],
+            "",
+        )
+        .trim()
+        .to_string();
+    assert_eq!(app.enrol(&city_link, "mole city password 1").status, 200);
+    let ungranted = app.login("mole-city", "mole city password 1");
+    let r = ungranted.post_csrf("/staff/districts/3/approve", &[("fingerprint", &group)]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let city = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let page = city.get("/staff/districts");
+    assert!(
+        page.body.contains("等待核准"),
+        "{} {}",
+        page.status,
+        page.body
+    );
+    let wrong = if group == "0000" { "1111" } else { "0000" };
+    let r = city.post_csrf("/staff/districts/3/approve", &[("fingerprint", wrong)]);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(!app.get("/").body.contains("value=\"xihu2\""));
+    assert!(app
+        .audited("desk.approve_refused")
+        .iter()
+        .any(|d| d.contains("desk:3")));
+
+    // Approved as it is, after the check: now it receives reports.
+    let r = city.post_csrf("/staff/districts/3/approve", &[("fingerprint", &group)]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(app.get("/").body.contains("value=\"xihu2\""));
+    let mut fields = report_fields(&cards[1], "区里要求村里开具居住证明，已经是第三次了。");
+    fields.push(("desk", "xihu2"));
+    assert_eq!(app.post_form("/report", &fields).status, 303);
+    wait_city(&app, 2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while export_as(&app, "mole", "mole password 1").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the approved desk receives"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+
+    // A change on the console suspends it until approved again, and is audited in full.
+    let r = admin.post_csrf(
+        "/staff/desks/3/townships",
+        &[("townships", "城关镇\n北山街道")],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!app.get("/").body.contains("value=\"xihu2\""));
+    assert!(app
+        .audited("desk.townships")
+        .iter()
+        .any(|d| d.contains("desk:3") && d.contains("城关镇 → 城关镇、北山街道")));
+}
+
+/// The command line's desks receive at once (scripted set-ups), and a rotation by the
+/// district's own investigator keeps its approval.
+#[test]
+fn a_district_desk_keeps_receiving_after_its_own_investigator_rotates_its_key() {
+    let app = spawn_app();
+    city_and_district(&app);
+    assert!(app.get("/").body.contains("value=\"xihu\""));
+    app.cli_ok(
+        &[
+            "desk",
+            "rotate",
+            "--username",
+            DISTRICT_USER,
+            "--password-stdin",
+        ],
+        &format!("{DISTRICT_PASSWORD}\n"),
+    );
+    assert!(app.get("/").body.contains("value=\"xihu\""));
+    let cards = app.issue_cards(1);
+    file_with(
+        &app,
+        &cards[0],
+        "区里布置的事项，要求每天打卡。",
+        &[("desk", DISTRICT)],
+    );
+    wait_city(&app, 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the district receives"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -883,6 +883,11 @@ async function districtsRead(browser) {
   await audit(city.page, 'the city queue');
   await Promise.all([city.page.waitForNavigation(), marked.locator('a').first().click()]);
   await audit(city.page, 'a city-only report at the city desk');
+  // P5, P11: the city desk's page of district desks, where it approves them.
+  await city.page.goto(`${BASE}/staff/districts`);
+  check((await city.page.textContent('main')).includes('已核准，接收'), 'the city desk sees the district desk approved');
+  await audit(city.page, 'the district desks at the city desk');
+  await city.page.screenshot({ path: `${SHOTS}/city-districts.png`, fullPage: true });
   const scripted = await phoneAt(browser, { width: 360, height: 640, scale: 200, js: true });
   for (const path of ['/', '/outcomes']) {
     await scripted.page.goto(`${BASE}${path}`);

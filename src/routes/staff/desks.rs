@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::{with_db, CurrentStaff, StaffError};
+use crate::desk::approval;
 use crate::desk::directory::{self, DirectoryError};
 use crate::routes::render;
 use crate::state::AppState;
@@ -36,14 +37,42 @@ pub struct TownshipsForm {
     csrf: String,
 }
 
+/// A desk as the console shows it.
 #[derive(Serialize)]
-struct DeskView {
-    id: i64,
-    code: String,
-    name: String,
-    city: bool,
-    fingerprint: Option<String>,
-    townships: Vec<String>,
+pub(super) struct DeskView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub city: bool,
+    pub fingerprint: Option<String>,
+    pub townships: Vec<String>,
+    /// P5, P11: whether it receives reports now (the city desk always does; a district desk
+    /// once the city desk approved it as it is: src/desk/approval.rs).
+    pub approved: bool,
+}
+
+/// Every desk, the city's first.
+pub(super) fn views(conn: &rusqlite::Connection) -> Result<Vec<DeskView>, StaffError> {
+    let townships = desks::townships(conn)?;
+    Ok(desks::list(conn)?
+        .into_iter()
+        .map(|d| {
+            let own: Vec<String> = townships
+                .iter()
+                .filter(|(_, id)| *id == d.id)
+                .map(|(name, _)| name.clone())
+                .collect();
+            DeskView {
+                approved: approval::is_routable(&d, &own),
+                townships: own,
+                city: d.is_city(),
+                fingerprint: d.public_key.as_ref().map(crate::desk::fingerprint),
+                id: d.id,
+                code: d.code,
+                name: d.name,
+            }
+        })
+        .collect())
 }
 
 async fn page(
@@ -54,25 +83,7 @@ async fn page(
     message: Option<&str>,
     error: Option<&str>,
 ) -> Result<HttpResponse, StaffError> {
-    let views = with_db(state, |conn| -> Result<_, StaffError> {
-        let townships = desks::townships(conn)?;
-        Ok(desks::list(conn)?
-            .into_iter()
-            .map(|d| DeskView {
-                townships: townships
-                    .iter()
-                    .filter(|(_, id)| *id == d.id)
-                    .map(|(name, _)| name.clone())
-                    .collect(),
-                city: d.is_city(),
-                fingerprint: d.public_key.as_ref().map(crate::desk::fingerprint),
-                id: d.id,
-                code: d.code,
-                name: d.name,
-            })
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let views = with_db(state, |conn| views(conn)).await?;
     let mut ctx = current.context();
     ctx.insert("desks", &views);
     ctx.insert("form", form);
@@ -122,8 +133,16 @@ pub async fn add(
     let actor = current.actor();
     let (code, name, text) = (form.code.clone(), form.name.clone(), form.townships.clone());
     let added = with_db(&state, move |conn| {
-        Ok(directory::parse_townships(&text)
-            .and_then(|townships| directory::add(conn, &actor, &code, &name, &townships)))
+        Ok(directory::parse_townships(&text).and_then(|townships| {
+            directory::add(
+                conn,
+                &actor,
+                directory::AddedBy::Console,
+                &code,
+                &name,
+                &townships,
+            )
+        }))
     })
     .await;
     let refused = match added {

@@ -113,6 +113,10 @@ impl CurrentStaff {
         ctx.insert("role", &self.0.role);
         ctx.insert("csrf", &self.0.csrf);
         ctx.insert("unlocked", &self.0.desk.is_some());
+        ctx.insert(
+            "city_desk",
+            &(self.0.desk_id == Some(crate::store::desks::CITY_ID)),
+        );
         ctx
     }
 }

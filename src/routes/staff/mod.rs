@@ -8,6 +8,7 @@ mod batches;
 mod cases;
 mod confirm;
 mod desks;
+mod districts;
 mod enrol;
 mod error;
 mod guard;
@@ -175,6 +176,11 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/staff/team/rotate", web::post().to(team::rotate))
         .route("/staff/team/rotate", web::get().to(team::rotate_get))
         .route("/staff/team/{id}/grant", web::post().to(team::grant))
+        .route("/staff/districts", web::get().to(districts::list))
+        .route(
+            "/staff/districts/{id}/approve",
+            web::post().to(districts::approve),
+        )
         .route("/staff/batches", web::get().to(batches::list))
         .route("/staff/batches", web::post().to(batches::issue))
         .route(
