@@ -4,7 +4,8 @@
 //! report reaches the city desk alone and leaves the district desk no trace.
 
 use crate::helpers::{
-    report_fields, spawn_app, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
+    report_fields, spawn_app, spawn_app_with, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR,
+    INVESTIGATOR_PASSWORD,
 };
 
 pub const DISTRICT: &str = "xihu";
@@ -468,6 +469,101 @@ fn the_board_is_the_same_before_and_after_a_release_in_the_same_month() {
         "{}",
         after.body
     );
+}
+
+/// How many released reports desk `code` holds, read from the database (no sign-in, so at
+/// once).
+fn released_to(app: &TestApp, code: &str) -> i64 {
+    database(app)
+        .query_row(
+            "SELECT COUNT(*) FROM reports WHERE desk_id = (SELECT id FROM desks WHERE code = ?1)",
+            [code],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// Waits until desk `code` holds `n` released reports.
+fn wait_released_to(app: &TestApp, code: &str, n: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while released_to(app, code) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{code} never got {n} released reports"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The district's export, ids blanked and rows sorted.
+fn district_export(app: &TestApp) -> Vec<String> {
+    let mut rows: Vec<String> = export_as(app, DISTRICT_USER, DISTRICT_PASSWORD)
+        .into_iter()
+        .map(|mut r| {
+            r["id"] = "<id>".into();
+            r.to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// P11 and P3: a district desk's release timing depends only on copies sealed to it. With
+/// `release_min` 3, one district report waits `hold_max` periods whether or not two city-only
+/// reports were filed beside it: the city-only reports release the city's copies, never the
+/// district's early (which would tell the district that city-only reports exist).
+#[test]
+fn city_only_reports_do_not_release_a_district_report_early() {
+    let env = [
+        ("JIANFU_POOL_RELEASE_EVERY", "2s"),
+        ("JIANFU_POOL_RELEASE_MIN", "3"),
+        ("JIANFU_POOL_HOLD_MAX", "5"),
+    ];
+    let district_report = (
+        "区里布置的事项，要求每天拍照上报。",
+        &[("desk", DISTRICT)][..],
+    );
+    let city_only = [
+        (
+            "区领导本人要求村里开具证明，只交给市里。",
+            &[("desk", DISTRICT), ("city_only", "1")][..],
+        ),
+        (
+            "区里的领导要求重复填报，只交给市里。",
+            &[("desk", DISTRICT), ("city_only", "1")][..],
+        ),
+    ];
+    // Story A: the district report alone. Story B: the same, and two city-only reports.
+    let alone = spawn_app_with(&env);
+    let beside = spawn_app_with(&env);
+    city_and_district(&alone);
+    city_and_district(&beside);
+    file_all(&alone, &[district_report]);
+    file_all(&beside, &[district_report, city_only[0], city_only[1]]);
+    // Story B's city desk has three reports pending: they go at the next release or so.
+    wait_released_to(&beside, "city", 3);
+    assert_eq!(
+        released_to(&alone, "city"),
+        0,
+        "story A: the city's copy waits"
+    );
+    // At that moment (the district's copy has waited at most two of its five periods) the
+    // district desk sees nothing in either story.
+    let (a, b) = (district_export(&alone), district_export(&beside));
+    assert!(
+        b.is_empty(),
+        "the district report was released with the city-only reports: {b:?}"
+    );
+    assert_eq!(a, b, "the district's view differs with city-only reports");
+    // After hold_max periods the district report goes in both stories, the same.
+    wait_released_to(&alone, DISTRICT, 1);
+    wait_released_to(&beside, DISTRICT, 1);
+    let (a, b) = (district_export(&alone), district_export(&beside));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, b, "the district's view differs with city-only reports");
+    // The city's copy is released no later than the district's.
+    assert_eq!(released_to(&alone, "city"), 1);
+    assert_eq!(released_to(&beside, "city"), 3);
 }
 
 #[test]
