@@ -1,7 +1,9 @@
 //! P3: the pending pool is released on a schedule — every `pool.release_every`, anchored at
-//! `pool.release_at` local time — never at the moment a report is filed, and only when at
-//! least `pool.release_min` reports are pending or the oldest has waited `pool.hold_max`
-//! scheduled releases (the writer decides, `store::writer::ReleaseRule`).
+//! `pool.release_at` local time — never at the moment a report is filed. One schedule for
+//! every desk; at each release a desk's pending copies go only when it has at least
+//! `pool.release_min` of them or they have waited `pool.hold_max` scheduled releases by its
+//! own count, the city desk's also whenever a district desk's go (the writer decides,
+//! `store::writer::ReleaseRule`, `plan_release`).
 
 use std::time::Duration;
 

@@ -6,8 +6,6 @@ use super::StoreError;
 
 pub const DESK_PUBLIC_KEY: &str = "desk_public_key";
 pub const SETUP_TOKEN_HASH: &str = "setup_token_hash";
-/// P3: how many scheduled releases the pending pool has waited since it was last emptied.
-pub const POOL_WAITED: &str = "pool_releases_waited";
 /// P3: the release schedule the service last started with, to audit every change.
 pub const SCHEDULE: &str = "schedule_in_force";
 /// Bumped whenever what the reporter form offers changes (a desk added, keyed or given

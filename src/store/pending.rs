@@ -1,7 +1,10 @@
 //! The pending pool (P2, P3): reports filed and not yet released, each copy sealed to the desk
 //! it goes to. A random rowid, so neither key order nor page order is filing order, and nothing
 //! else: no time, no card, no batch. Written only by the writer thread; read by releases and
-//! by a desk's key rotation.
+//! by a desk's key rotation. Beside it, `pool_waited`: per desk with copies waiting, how many
+//! scheduled releases they have waited (P3), a count and never a time.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -23,21 +26,46 @@ pub fn insert(conn: &Connection, desk_id: i64, sealed: &[u8]) -> Result<(), Stor
     Ok(())
 }
 
-/// Every pending copy: its desk and its sealed box.
-pub fn all(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-    let mut stmt = conn.prepare("SELECT desk_id, sealed FROM pending")?;
+/// Every pending copy of the desks in `desks`: its desk and its sealed box.
+pub fn of_desks(
+    conn: &Connection,
+    desks: &BTreeSet<i64>,
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT desk_id, sealed FROM pending WHERE desk_id = ?1")?;
+    let mut all = Vec::new();
+    for desk_id in desks {
+        let rows = stmt.query_map([desk_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        for row in rows {
+            all.push(row?);
+        }
+    }
+    Ok(all)
+}
+
+/// How many copies are pending for each desk that has any (P11: each desk's release is
+/// decided on its own copies).
+pub fn per_desk(conn: &Connection) -> Result<BTreeMap<i64, i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT desk_id, COUNT(*) FROM pending GROUP BY desk_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Reports pending: every report has a copy for the city desk (P11), whichever district
-/// desk also gets one.
-pub fn reports(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) FROM pending WHERE desk_id = (SELECT id FROM desks WHERE code = 'city')",
-        [],
-        |r| r.get(0),
-    )?)
+/// How many scheduled releases each desk's pending copies have waited since that desk's
+/// copies were last released (P3): one number per desk, never a filing time.
+pub fn waited(conn: &Connection) -> Result<BTreeMap<i64, i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT desk_id, releases FROM pool_waited")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Sets desk `desk_id`'s count of scheduled releases waited.
+pub fn set_waited(conn: &Connection, desk_id: i64, releases: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO pool_waited (desk_id, releases) VALUES (?1, ?2)
+         ON CONFLICT (desk_id) DO UPDATE SET releases = excluded.releases",
+    )?
+    .execute(params![desk_id, releases])?;
+    Ok(())
 }
 
 /// Every pending copy for one desk, by row.
@@ -55,8 +83,12 @@ pub fn replace_sealed(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(), S
     Ok(())
 }
 
-/// Empties the pool (`secure_delete` zeroes the rows).
-pub fn clear(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM pending", [])?;
+/// Empties the pool of the desks in `desks`, and forgets how long they waited
+/// (`secure_delete` zeroes the rows).
+pub fn clear(conn: &Connection, desks: &BTreeSet<i64>) -> Result<(), StoreError> {
+    for desk_id in desks {
+        conn.execute("DELETE FROM pending WHERE desk_id = ?1", [desk_id])?;
+        conn.execute("DELETE FROM pool_waited WHERE desk_id = ?1", [desk_id])?;
+    }
     Ok(())
 }

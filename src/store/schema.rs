@@ -14,8 +14,8 @@ const FORMAT_BASE: i64 = 100;
 
 const MIGRATIONS: &[&str] = &[
     r#"
--- Small facts: the setup-link hash, the schedule in force, and how many scheduled releases
--- the pending pool has waited (P3; one number, never a filing time).
+-- Small facts: the setup-link hash, the schedule in force (and, before the third migration,
+-- how many scheduled releases the pending pool had waited: now `pool_waited`).
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 
 -- P11: the investigation desks: the city's (code 'city', from the start) and one per district.
@@ -213,7 +213,26 @@ CREATE TABLE board_received (
     PRIMARY KEY (desk_id, month)
 ) WITHOUT ROWID;
 "#,
-    // 3. P5, P11: a district desk receives reports only as the city desk approved it.
+    // 3. P3, P11: one wait count per desk.
+    r#"
+-- P3, P11: how many scheduled releases each desk's pending copies have waited since that
+-- desk's copies were last released: one number per desk with copies waiting, never a filing
+-- time. Each desk's release is decided on its own copies and its own count, so nothing in a
+-- district desk's release timing depends on reports it was not sent (city-only ones).
+CREATE TABLE pool_waited (
+    desk_id INTEGER PRIMARY KEY REFERENCES desks(id),
+    releases INTEGER NOT NULL
+) WITHOUT ROWID;
+-- A data dir of the previous version kept one count for the whole pool (in `meta`). Every
+-- desk with copies waiting takes it over: no copy waits longer than that version would have
+-- let it, and the count stays a number of periods, never a time.
+INSERT INTO pool_waited (desk_id, releases)
+    SELECT DISTINCT pending.desk_id, CAST(CAST(meta.value AS TEXT) AS INTEGER)
+    FROM pending, meta
+    WHERE meta.key = 'pool_releases_waited';
+DELETE FROM meta WHERE key = 'pool_releases_waited';
+"#,
+    // 4. P5, P11: a district desk receives reports only as the city desk approved it.
     r#"
 -- P5, P11: the digest of a district desk as approved — its code, name, townships and public
 -- key (src/desk/approval.rs). Reports are routed to a district desk only while the digest of
@@ -261,4 +280,52 @@ fn seed_reference_lists(conn: &Connection) -> Result<(), StoreError> {
         super::reference::replace(conn, kind, &rows)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data dir made by the previous version (two migrations, one wait count for the whole
+    /// pool in `meta`) is migrated: each desk with copies waiting takes the pool's count over.
+    #[test]
+    fn the_pools_one_wait_count_becomes_each_waiting_desks() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {};
+             INSERT INTO desks (id, code, name) VALUES (2, 'xihu', '西湖区'), (3, 'binjiang', '滨江区');
+             INSERT INTO pending (id, desk_id, sealed) VALUES (17, 1, x'00'), (5, 2, x'01'), (9, 1, x'02');
+             INSERT INTO meta (key, value) VALUES ('pool_releases_waited', CAST('4' AS BLOB));",
+            FORMAT_BASE + 2
+        ))
+        .unwrap();
+        migrate(&mut conn, Path::new("test.db")).unwrap();
+        let waited: Vec<(i64, i64)> = conn
+            .prepare("SELECT desk_id, releases FROM pool_waited ORDER BY desk_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(waited, vec![(1, 4), (2, 4)]);
+        let old: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM meta WHERE key = 'pool_releases_waited'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old, 0);
+        let pending: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pending, 3, "the pending copies are kept");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, FORMAT_BASE + MIGRATIONS.len() as i64);
+    }
 }

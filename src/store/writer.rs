@@ -4,6 +4,7 @@
 //! single writer serializes them, so a card files exactly once (P1). Releases of the pending
 //! pool run on the same thread, between groups.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
@@ -14,7 +15,7 @@ use rusqlite::{params, Connection};
 use tokio::sync::oneshot;
 
 use super::file_times::FileClock;
-use super::{meta, Db, StoreError};
+use super::{Db, StoreError};
 use crate::crypto::{sealing, CardHash, PublicKey};
 use crate::domain::BatchNumber;
 
@@ -64,8 +65,8 @@ struct Submission {
     reply: oneshot::Sender<Result<Filed, String>>,
 }
 
-/// When a scheduled release happens (P3): with at least `min` reports pending, or once the
-/// oldest has waited `hold_max` scheduled releases.
+/// When a scheduled release releases a desk's pending copies (P3, P11): with at least `min`
+/// of them pending, or once they have waited `hold_max` scheduled releases (`plan_release`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReleaseRule {
     pub min: u32,
@@ -139,8 +140,8 @@ impl Writer {
             .map_err(|e| WriteError::Store(StoreError::Conflict(e)))
     }
 
-    /// A scheduled release (P3): moves every pending report to the queue if `rule` says so;
-    /// returns how many.
+    /// A scheduled release (P3): moves the pending copies of each desk that `rule` says is due
+    /// to the queue; returns how many copies.
     pub async fn release(&self, rule: ReleaseRule) -> Result<usize, WriteError> {
         self.maintain(|reply| Job::Release(rule, reply)).await
     }
@@ -292,30 +293,86 @@ fn desk_keys(conn: &Connection) -> Result<std::collections::HashMap<i64, PublicK
         .collect())
 }
 
-/// A scheduled release (P3, P2). With fewer than `rule.min` reports pending, they wait, and
-/// the one number kept is how many scheduled releases the pool has waited (never a filing
-/// time); after `rule.hold_max` of them, everything goes anyway. A release moves the pool in
-/// shuffled order to random ids with the release day as the only date, sealing each report
-/// again under a fresh ephemeral key; then the WAL is checkpointed and truncated so no frame
-/// of the filing order is left on disk.
+/// Which desks release at one scheduled release, and the new wait counts of those whose
+/// copies keep waiting (P3, P11). One schedule serves every desk, but each desk decides on
+/// its own: a district desk releases its pending copies when it has at least `rule.min` of
+/// them, or when they have waited `rule.hold_max` scheduled releases by its own count — so its
+/// timing depends only on copies sealed to it, never on city-only reports or other desks'.
+///
+/// The city desk decides the same way and, besides, releases whenever any district desk does.
+/// Every report sent to a district has a copy for the city, filed in the same transaction, so
+/// this keeps the city's copy of a report from being released after the district's: at the
+/// release where a district's copy goes, the city's copy is either still pending (and goes
+/// now) or already released. Without it the city could lag (min 3: two district reports and
+/// a city-only one release the city's three while the district's two wait; a third district
+/// report then releases the district's three and would leave the city's copy of it pending).
+/// The city's decision still depends only on reports it holds a copy of (every district
+/// report), and no district's decision depends on the city's.
+fn plan_release(
+    rule: ReleaseRule,
+    city: i64,
+    pending: &BTreeMap<i64, i64>,
+    waited: &BTreeMap<i64, i64>,
+) -> (BTreeSet<i64>, BTreeMap<i64, i64>) {
+    let mut release = BTreeSet::new();
+    let mut waiting = BTreeMap::new();
+    let due = |desk: i64, copies: i64| {
+        let waited = waited.get(&desk).copied().unwrap_or(0) + 1;
+        (
+            copies >= i64::from(rule.min) || waited >= i64::from(rule.hold_max),
+            waited,
+        )
+    };
+    for (&desk, &copies) in pending.iter().filter(|(&desk, _)| desk != city) {
+        match due(desk, copies) {
+            (true, _) => {
+                release.insert(desk);
+            }
+            (false, waited) => {
+                waiting.insert(desk, waited);
+            }
+        }
+    }
+    if let Some(&copies) = pending.get(&city) {
+        match due(city, copies) {
+            (false, waited) if release.is_empty() => {
+                waiting.insert(city, waited);
+            }
+            _ => {
+                release.insert(city);
+            }
+        }
+    }
+    (release, waiting)
+}
+
+/// A scheduled release (P3, P2), decided desk by desk (`plan_release`). A desk whose copies
+/// wait keeps one number, how many scheduled releases they have waited (never a filing time).
+/// The copies of the desks that release move, all together and in shuffled order, to random
+/// ids with the release day as the only date, each sealed again under a fresh ephemeral key;
+/// then the WAL is checkpointed and truncated so no frame of the filing order is left on disk.
 fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError> {
     let today = super::today().to_string();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let waiting = super::pending::reports(&tx)?;
-    if waiting == 0 {
+    let per_desk = super::pending::per_desk(&tx)?;
+    if per_desk.is_empty() {
         return Ok(0);
     }
-    let waited = meta::get_number(&tx, meta::POOL_WAITED)?.unwrap_or(0) + 1;
-    if waiting < i64::from(rule.min) && waited < i64::from(rule.hold_max) {
-        meta::set_number(&tx, meta::POOL_WAITED, waited)?;
+    let city = super::desks::city(&tx)?.id;
+    let (releasing, waiting) = plan_release(rule, city, &per_desk, &super::pending::waited(&tx)?);
+    for (desk_id, waited) in waiting {
+        super::pending::set_waited(&tx, desk_id, waited)?;
+    }
+    if releasing.is_empty() {
         tx.commit()?;
         return Ok(0);
     }
     let keys = desk_keys(&tx)?;
-    let mut pending = super::pending::all(&tx)?;
+    let mut pending = super::pending::of_desks(&tx, &releasing)?;
     pending.shuffle(&mut OsRng);
-    // P11: the public board's count of what each desk received this release month.
-    let mut received = std::collections::BTreeMap::<i64, i64>::new();
+    // P11: the public board's count of what each desk received this release month (shown
+    // once the month is over).
+    let mut received = BTreeMap::<i64, i64>::new();
     for (desk_id, _) in &pending {
         *received.entry(*desk_id).or_default() += 1;
     }
@@ -344,8 +401,7 @@ fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError
             {}
         }
     }
-    super::pending::clear(&tx)?;
-    meta::delete(&tx, meta::POOL_WAITED)?;
+    super::pending::clear(&tx, &releasing)?;
     tx.commit()?;
     checkpoint(conn)?;
     Ok(pending.len())
@@ -378,4 +434,91 @@ pub fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
     }
     tracing::warn!("WAL checkpoint stayed busy; it will be retried at the next release");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CITY: i64 = 1;
+    const XIHU: i64 = 2;
+    const BINJIANG: i64 = 3;
+    const RULE: ReleaseRule = ReleaseRule {
+        min: 3,
+        hold_max: 5,
+    };
+
+    fn map(pairs: &[(i64, i64)]) -> BTreeMap<i64, i64> {
+        pairs.iter().copied().collect()
+    }
+
+    fn set(desks: &[i64]) -> BTreeSet<i64> {
+        desks.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_districts_release_depends_only_on_its_own_copies() {
+        // One district report and two city-only ones: the city has three and goes; the
+        // district's one copy waits, exactly as it does without the city-only reports.
+        let with = plan_release(RULE, CITY, &map(&[(CITY, 3), (XIHU, 1)]), &map(&[]));
+        let without = plan_release(RULE, CITY, &map(&[(CITY, 1), (XIHU, 1)]), &map(&[]));
+        assert_eq!(with.0, set(&[CITY]));
+        assert_eq!(with.1, map(&[(XIHU, 1)]));
+        assert_eq!(without.0, set(&[]));
+        assert_eq!(without.1, map(&[(CITY, 1), (XIHU, 1)]));
+        // At the fifth scheduled release the district's copy goes either way.
+        let with = plan_release(RULE, CITY, &map(&[(XIHU, 1)]), &map(&[(XIHU, 4)]));
+        let without = plan_release(
+            RULE,
+            CITY,
+            &map(&[(CITY, 1), (XIHU, 1)]),
+            &map(&[(CITY, 4), (XIHU, 4)]),
+        );
+        assert_eq!(with.0, set(&[XIHU]));
+        assert_eq!(without.0, set(&[CITY, XIHU]));
+    }
+
+    #[test]
+    fn the_city_releases_whenever_a_district_does() {
+        // The city's earlier release took the city copies of two district reports; a third
+        // district report makes the district's three: the city's copy of it goes too, though
+        // the city has only one pending and waited one period.
+        let (release, waiting) = plan_release(
+            RULE,
+            CITY,
+            &map(&[(CITY, 1), (XIHU, 3), (BINJIANG, 1)]),
+            &map(&[(XIHU, 1), (BINJIANG, 2)]),
+        );
+        assert_eq!(release, set(&[CITY, XIHU]));
+        assert_eq!(
+            waiting,
+            map(&[(BINJIANG, 3)]),
+            "another district keeps its own count"
+        );
+        // The same holds when the district goes after hold_max.
+        let (release, waiting) = plan_release(
+            RULE,
+            CITY,
+            &map(&[(CITY, 1), (XIHU, 1)]),
+            &map(&[(XIHU, 4)]),
+        );
+        assert_eq!(release, set(&[CITY, XIHU]));
+        assert!(waiting.is_empty());
+    }
+
+    #[test]
+    fn each_desk_counts_its_own_wait() {
+        let (release, waiting) = plan_release(
+            RULE,
+            CITY,
+            &map(&[(CITY, 2), (XIHU, 2)]),
+            &map(&[(CITY, 4), (XIHU, 1)]),
+        );
+        // The city's oldest has waited five releases: it goes; the district's has waited two.
+        assert_eq!(release, set(&[CITY]));
+        assert_eq!(waiting, map(&[(XIHU, 2)]));
+        // With nothing pending nothing is planned.
+        let (release, waiting) = plan_release(RULE, CITY, &map(&[]), &map(&[]));
+        assert!(release.is_empty() && waiting.is_empty());
+    }
 }

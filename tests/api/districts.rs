@@ -4,8 +4,8 @@
 //! report reaches the city desk alone and leaves the district desk no trace.
 
 use crate::helpers::{
-    element_text, report_fields, spawn_app, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR,
-    INVESTIGATOR_PASSWORD,
+    element_text, report_fields, spawn_app, spawn_app_with, TestApp, ADMIN, ADMIN_PASSWORD,
+    INVESTIGATOR, INVESTIGATOR_PASSWORD,
 };
 
 pub const DISTRICT: &str = "xihu";
@@ -321,8 +321,41 @@ fn the_city_desk_reads_every_report_with_its_district_and_the_city_only_flag() {
     );
 }
 
+/// The database, opened beside the running server (which may be writing).
+fn database(app: &TestApp) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    conn
+}
+
+/// The server's current month and the one before, `YYYY-MM`.
+fn this_and_last_month() -> (String, String) {
+    use chrono::Datelike;
+    let today = chrono::Local::now().date_naive();
+    let first = today.with_day(1).unwrap();
+    let last = first - chrono::Duration::days(1);
+    (
+        today.format("%Y-%m").to_string(),
+        last.format("%Y-%m").to_string(),
+    )
+}
+
+/// The count of reports received the board shows for `desk` in `month`, if it shows one.
+fn board_count(board: &str, month: &str, desk: &str) -> Option<u32> {
+    let start = board.find(&format!("<h3>{month}</h3>"))?;
+    let section = &board[start..];
+    let section = &section[..section.find("</section>").unwrap_or(section.len())];
+    let line = format!("<b>{desk}</b><br>收到反映 <b>");
+    let at = section.find(&line)?;
+    let rest = &section[at + line.len()..];
+    Some(rest[..rest.find('<').unwrap()].parse().unwrap())
+}
+
+/// Each release counts what each desk received that release month; the board shows it once
+/// the month is over (P11).
 #[test]
-fn the_board_shows_each_desks_reports_received_per_release_month() {
+fn the_board_shows_each_desks_reports_received_per_release_month_once_it_is_over() {
     let app = spawn_app();
     city_and_district(&app);
     file_all(
@@ -338,22 +371,199 @@ fn the_board_shows_each_desks_reports_received_per_release_month() {
     );
     let city = wait_city(&app, 3);
     let month = &city[0]["released"].as_str().unwrap()[..7];
-    let board = app.get("/outcomes").body;
-    let section = &board[board
-        .find(&format!("<h3>{month}</h3>"))
-        .expect("this month on the board")..];
-    let count = |desk: &str| -> u32 {
-        let line = format!("<b>{desk}</b><br>收到反映 <b>");
-        let at = section
-            .find(&line)
-            .unwrap_or_else(|| panic!("{desk} on the board: {board}"));
-        let rest = &section[at + line.len()..];
-        rest[..rest.find('<').unwrap()].parse().unwrap()
-    };
+    let district = export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD);
+    assert_eq!(district.len(), 2);
     // As many as each desk's export holds for that release month.
-    assert_eq!(count("市委社会工作部"), 3);
-    assert_eq!(count(DISTRICT_NAME), 2);
-    assert_eq!(export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD).len(), 2);
+    let counted = |desk: &str| -> i64 {
+        database(&app)
+            .query_row(
+                "SELECT reports FROM board_received
+                 WHERE month = ?1 AND desk_id = (SELECT id FROM desks WHERE code = ?2)",
+                [month, desk],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(counted("city"), 3);
+    assert_eq!(counted(DISTRICT), 2);
+    // Not shown while the month runs: the page says when it will be.
+    let board = app.get("/outcomes").body;
+    assert_eq!(
+        board_count(&board, month, "市委社会工作部"),
+        None,
+        "{board}"
+    );
+    assert_eq!(board_count(&board, month, DISTRICT_NAME), None, "{board}");
+    assert!(board.contains("收到反映数下月初公布"), "{board}");
+    // Once the month is over (its rows made last month's), the counts are on the board.
+    let (_, last_month) = this_and_last_month();
+    database(&app)
+        .execute(
+            "UPDATE board_received SET month = ?1 WHERE month = ?2",
+            [&last_month, month],
+        )
+        .unwrap();
+    let board = app.get("/outcomes").body;
+    assert_eq!(board_count(&board, &last_month, "市委社会工作部"), Some(3));
+    assert_eq!(board_count(&board, &last_month, DISTRICT_NAME), Some(2));
+}
+
+/// P11, "nothing that pins a filing": the public board does not change when the pool is
+/// released. Polling it used to show each release's count per desk the moment it happened (a
+/// release of fewer than `release_min` pins its oldest report to one period, and whether it
+/// went to a district). A completed month's counts still show.
+#[test]
+fn the_board_is_the_same_before_and_after_a_release_in_the_same_month() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let (month, last_month) = this_and_last_month();
+    // Last month's record, as its releases counted it.
+    database(&app)
+        .execute(
+            "INSERT INTO board_received (desk_id, month, reports)
+             SELECT id, ?1, CASE code WHEN 'city' THEN 7 ELSE 4 END FROM desks",
+            [&last_month],
+        )
+        .unwrap();
+    let before = app.get("/outcomes");
+    assert_eq!(before.status, 200);
+    file_all(
+        &app,
+        &[(
+            "区里布置的事项，要求每天在群里打卡。",
+            &[("desk", DISTRICT)],
+        )],
+    );
+    wait_city(&app, 1);
+    assert_eq!(export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD).len(), 1);
+    let after = app.get("/outcomes");
+    if this_and_last_month().0 == month {
+        assert_eq!(
+            before.body, after.body,
+            "the board changed at a release within the month"
+        );
+    }
+    // The release was counted, for the board after the month ends.
+    let counted: i64 = database(&app)
+        .query_row(
+            "SELECT SUM(reports) FROM board_received WHERE month = ?1",
+            [&month],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(counted, 2, "one report, two desks' copies");
+    // The completed month shows, and the page says plainly when this month's counts will.
+    assert_eq!(
+        board_count(&after.body, &last_month, "市委社会工作部"),
+        Some(7)
+    );
+    assert_eq!(
+        board_count(&after.body, &last_month, DISTRICT_NAME),
+        Some(4)
+    );
+    assert_eq!(board_count(&after.body, &month, DISTRICT_NAME), None);
+    assert!(
+        after
+            .body
+            .contains(&format!("本月（{month}）的数字，下个月初在这里公布")),
+        "{}",
+        after.body
+    );
+}
+
+/// How many released reports desk `code` holds, read from the database (no sign-in, so at
+/// once).
+fn released_to(app: &TestApp, code: &str) -> i64 {
+    database(app)
+        .query_row(
+            "SELECT COUNT(*) FROM reports WHERE desk_id = (SELECT id FROM desks WHERE code = ?1)",
+            [code],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// Waits until desk `code` holds `n` released reports.
+fn wait_released_to(app: &TestApp, code: &str, n: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while released_to(app, code) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{code} never got {n} released reports"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The district's export, ids blanked and rows sorted.
+fn district_export(app: &TestApp) -> Vec<String> {
+    let mut rows: Vec<String> = export_as(app, DISTRICT_USER, DISTRICT_PASSWORD)
+        .into_iter()
+        .map(|mut r| {
+            r["id"] = "<id>".into();
+            r.to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// P11 and P3: a district desk's release timing depends only on copies sealed to it. With
+/// `release_min` 3, one district report waits `hold_max` periods whether or not two city-only
+/// reports were filed beside it: the city-only reports release the city's copies, never the
+/// district's early (which would tell the district that city-only reports exist).
+#[test]
+fn city_only_reports_do_not_release_a_district_report_early() {
+    let env = [
+        ("JIANFU_POOL_RELEASE_EVERY", "2s"),
+        ("JIANFU_POOL_RELEASE_MIN", "3"),
+        ("JIANFU_POOL_HOLD_MAX", "5"),
+    ];
+    let district_report = (
+        "区里布置的事项，要求每天拍照上报。",
+        &[("desk", DISTRICT)][..],
+    );
+    let city_only = [
+        (
+            "区领导本人要求村里开具证明，只交给市里。",
+            &[("desk", DISTRICT), ("city_only", "1")][..],
+        ),
+        (
+            "区里的领导要求重复填报，只交给市里。",
+            &[("desk", DISTRICT), ("city_only", "1")][..],
+        ),
+    ];
+    // Story A: the district report alone. Story B: the same, and two city-only reports.
+    let alone = spawn_app_with(&env);
+    let beside = spawn_app_with(&env);
+    city_and_district(&alone);
+    city_and_district(&beside);
+    file_all(&alone, &[district_report]);
+    file_all(&beside, &[district_report, city_only[0], city_only[1]]);
+    // Story B's city desk has three reports pending: they go at the next release or so.
+    wait_released_to(&beside, "city", 3);
+    assert_eq!(
+        released_to(&alone, "city"),
+        0,
+        "story A: the city's copy waits"
+    );
+    // At that moment (the district's copy has waited at most two of its five periods) the
+    // district desk sees nothing in either story.
+    let (a, b) = (district_export(&alone), district_export(&beside));
+    assert!(
+        b.is_empty(),
+        "the district report was released with the city-only reports: {b:?}"
+    );
+    assert_eq!(a, b, "the district's view differs with city-only reports");
+    // After hold_max periods the district report goes in both stories, the same.
+    wait_released_to(&alone, DISTRICT, 1);
+    wait_released_to(&beside, DISTRICT, 1);
+    let (a, b) = (district_export(&alone), district_export(&beside));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, b, "the district's view differs with city-only reports");
+    // The city's copy is released no later than the district's.
+    assert_eq!(released_to(&alone, "city"), 1);
+    assert_eq!(released_to(&beside, "city"), 3);
 }
 
 #[test]

@@ -419,7 +419,7 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
     let (waited, released) = loop {
         let (waited, released): (Option<String>, i64) = live
             .query_row(
-                "SELECT (SELECT CAST(value AS TEXT) FROM meta WHERE key = 'pool_releases_waited'),
+                "SELECT (SELECT CAST(MAX(releases) AS TEXT) FROM pool_waited),
                         (SELECT COUNT(*) FROM reports)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -438,7 +438,7 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
     assert!(waited.is_some(), "no release was skipped within 20 s");
     let skipped = Copy::take(&app);
     // The skip releases nothing and touches no pending row or card: what it records is a
-    // count of periods waited (a number, not a time) in `meta`.
+    // count of periods waited (a number, not a time) in `pool_waited`.
     let sorted = |mut v: Vec<Vec<u8>>| {
         v.sort();
         v

@@ -660,6 +660,9 @@ async function history(browser) {
     await submit(page);
     check(page.url() === `${BASE}/thanks`, `${mode}: filed after the fix`);
     await page.goBack({ waitUntil: 'commit' }).catch(() => {});
+    // On a loaded machine the Back navigation can land later than a fixed pause: wait for it
+    // to leave /thanks (a Back that never leaves fails the checks below all the same).
+    await page.waitForURL((url) => url.pathname !== '/thanks', { timeout: 5000 }).catch(() => {});
     await page.waitForTimeout(500);
     const back = await leaks('Back after error → fix → filing');
     if (js) {

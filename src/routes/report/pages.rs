@@ -20,15 +20,21 @@ pub async fn thanks(state: web::Data<AppState>) -> HttpResponse {
 
 /// The public board of stopped tasks (已叫停事项公示): each desk's record per month — reports
 /// received, tasks stopped or adjusted (P11) — and the cases the desks published, with the
-/// text they wrote for the public: never a report's words, never a report id (P6).
+/// text they wrote for the public: never a report's words, never a report id (P6). The
+/// reports received are shown for completed months only (`board::record`): the page does not
+/// change when the pool is released.
 pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
     let db = state.db.clone();
+    let this_month = crate::store::today().format("%Y-%m").to_string();
+    let month = this_month.clone();
     let read = web::block(move || -> Result<_, crate::store::StoreError> {
         let conn = db.connect()?;
+        let desks = desks::list(&conn)?;
+        let ids: Vec<i64> = desks.iter().map(|d| d.id).collect();
         Ok((
             cases::published(&conn)?,
-            board::record(&conn)?,
-            desks::list(&conn)?,
+            board::record(&conn, &month, &ids)?,
+            desks,
         ))
     })
     .await;
@@ -65,7 +71,9 @@ pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
     for m in &record {
         let line = serde_json::json!({
             "desk": desk_name(m.desk_id),
+            // `None` while the month is not over: not published yet.
             "received": m.received,
+            "received_published": m.received.is_some(),
             "stopped": m.stopped,
         });
         match months.last_mut() {
@@ -81,6 +89,7 @@ pub async fn outcomes(state: web::Data<AppState>) -> HttpResponse {
     ctx.insert("outcomes", &outcomes);
     ctx.insert("record", &months);
     ctx.insert("districts", &(desks.len() > 1));
+    ctx.insert("this_month", &this_month);
     render::page(&state.templates, StatusCode::OK, "outcomes.html", &ctx)
 }
 
