@@ -4,7 +4,8 @@
 //! report reaches the city desk alone and leaves the district desk no trace.
 
 use crate::helpers::{
-    report_fields, spawn_app, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
+    report_fields, spawn_app, Staff, TestApp, ADMIN, ADMIN_PASSWORD, INVESTIGATOR,
+    INVESTIGATOR_PASSWORD,
 };
 
 pub const DISTRICT: &str = "xihu";
@@ -489,4 +490,61 @@ fn the_city_desk_reads_a_district_case_and_the_district_cannot_read_the_citys() 
     }
     // The board counts the district's stopped task.
     assert!(app.get("/outcomes").body.contains(DISTRICT_NAME));
+}
+
+/// Makes a case on `desk`'s cases page; its id, from where the page sends back to.
+fn create_case(desk: &Staff<'_>, title: &str) -> i64 {
+    let r = desk.post_csrf(
+        "/staff/cases",
+        &[("title", title), ("listed", "unknown"), ("outcome", "open")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r.header("location").expect("to the case");
+    let id = to
+        .strip_prefix("/staff/cases/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_else(|| panic!("a case page: {to}"));
+    id.parse().unwrap_or_else(|_| panic!("a case id: {to}"))
+}
+
+/// P11: case ids are not one sequence all desks share. A district investigator who makes a
+/// case, waits, and makes another must not learn from the two ids how many cases the city
+/// desk (or any other) made in between. With one shared sequence the district's second id
+/// would be its first plus the city's count plus one; random ids are spread over eight
+/// digits like report ids, so that difference comes up by chance about once in 10^7 runs.
+#[test]
+fn a_districts_case_ids_say_nothing_of_the_cases_other_desks_made_in_between() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let district = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    let city = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let first = create_case(&district, "区里的第一个事项");
+    const N: i64 = 3;
+    let city_ids: Vec<i64> = (0..N)
+        .map(|i| create_case(&city, &format!("市里的事项{i}")))
+        .collect();
+    let second = create_case(&district, "区里的第二个事项");
+    assert_ne!(
+        (second - first).abs(),
+        N + 1,
+        "the district's two case ids ({first}, {second}) count the city's {N} cases"
+    );
+    for id in [first, second].iter().chain(&city_ids) {
+        assert!(
+            (10_000_000..100_000_000).contains(id),
+            "case id {id} is not a random eight-digit id"
+        );
+    }
+    // Each desk's pages still list and open its own cases, and only those.
+    let theirs = district.get("/staff/cases").body;
+    assert!(theirs.contains("区里的第一个事项") && theirs.contains("区里的第二个事项"));
+    assert!(!theirs.contains("市里的事项"));
+    for id in [first, second] {
+        assert_eq!(district.get(&format!("/staff/cases/{id}")).status, 200);
+        assert_eq!(city.get(&format!("/staff/cases/{id}")).status, 404);
+    }
+    for id in &city_ids {
+        assert_eq!(district.get(&format!("/staff/cases/{id}")).status, 404);
+        assert_eq!(city.get(&format!("/staff/cases/{id}")).status, 200);
+    }
 }
