@@ -548,3 +548,69 @@ fn a_districts_case_ids_say_nothing_of_the_cases_other_desks_made_in_between() {
         assert_eq!(city.get(&format!("/staff/cases/{id}")).status, 200);
     }
 }
+
+/// P11: a district investigator gets the same answer for a city investigator's (or an
+/// admin's) staff id as for one that does not exist, on each route of theirs that takes a
+/// staff id: granting the desk key from the team page, and assigning a report. A 403 for an
+/// account of another desk against a 404 for a missing one would let the district count the
+/// accounts of every other desk.
+#[test]
+fn a_district_desk_cannot_tell_another_desks_staff_id_from_a_missing_one() {
+    let app = spawn_app();
+    city_and_district(&app);
+    file_all(
+        &app,
+        &[("区里布置的事项，要求每天打卡。", &[("desk", DISTRICT)])],
+    );
+    wait_city(&app, 1);
+    let theirs = export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD);
+    let report = theirs[0]["id"].as_str().unwrap().to_string();
+    let (city_investigator, admin, missing) = {
+        let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+        let id_of = |name: &str| -> i64 {
+            conn.query_row("SELECT id FROM staff WHERE username = ?1", [name], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        let missing: i64 = conn
+            .query_row("SELECT MAX(id) + 1000 FROM staff", [], |r| r.get(0))
+            .unwrap();
+        (id_of(INVESTIGATOR), id_of(ADMIN), missing)
+    };
+    let desk = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    let grant = |id: i64| {
+        desk.post_csrf(
+            &format!("/staff/team/{id}/grant"),
+            &[("fingerprint", "ABCD")],
+        )
+    };
+    let assign = |id: i64| {
+        desk.post_csrf(
+            &format!("/staff/reports/{report}"),
+            &[("assignee_was", ""), ("assignee", &id.to_string())],
+        )
+    };
+    for (route, answer) in [
+        ("grant", &grant as &dyn Fn(i64) -> crate::helpers::Resp),
+        ("assign", &assign),
+    ] {
+        let none = answer(missing);
+        assert_eq!(none.status, 404, "{route} to a missing account");
+        for (whose, id) in [
+            ("a city investigator", city_investigator),
+            ("an admin", admin),
+        ] {
+            let other = answer(id);
+            assert_eq!(
+                (other.status, &other.body),
+                (none.status, &none.body),
+                "{route} to {whose}'s id answers unlike a missing one"
+            );
+        }
+    }
+    // Nothing was granted or assigned.
+    assert!(app.audited("desk.grant").is_empty());
+    assert!(app.audited("desk.grant_refused").is_empty());
+    assert!(app.audited("report.assign").is_empty());
+}
