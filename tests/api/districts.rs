@@ -614,3 +614,44 @@ fn a_district_desk_cannot_tell_another_desks_staff_id_from_a_missing_one() {
     assert!(app.audited("desk.grant_refused").is_empty());
     assert!(app.audited("report.assign").is_empty());
 }
+
+/// P11: a reporter who ticks that the district itself is involved, but names no district
+/// and no township, sends the report to the city desk alone, and the city desk still reads
+/// the tick: the export carries `city_only`, the report page and the queue the mark, and
+/// the statistics count it on a row of its own, not as a city department's task.
+#[test]
+fn a_city_only_tick_without_a_district_reaches_the_city_desk_with_its_mark() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let cards = app.issue_cards(1);
+    let mut fields = report_fields(&cards[0], "不愿说是哪个区，区领导本人要求开证明。");
+    fields.retain(|(k, _)| *k != "township");
+    fields.push(("city_only", "1"));
+    let r = app.post_form("/report", &fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let city = wait_city(&app, 1);
+    assert_eq!(city.len(), 1);
+    assert_eq!(city[0]["desk"], "city");
+    assert_eq!(city[0]["city_only"], true, "{:?}", city[0]);
+    assert!(export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD).is_empty());
+
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let id = city[0]["id"].as_str().unwrap();
+    let page = desk.get(&format!("/staff/reports/{id}")).body;
+    assert!(
+        page.contains("未注明区（县） <b class=\"mark\">只交市里</b>"),
+        "{page}"
+    );
+    assert!(!page.contains("市级部门（直接交市里）"), "{page}");
+    let queue = desk.get("/staff/reports?tab=all").body;
+    assert!(queue.contains("只交市里"), "{queue}");
+    let by_district = desk.get("/staff/stats/district.csv").body;
+    assert!(
+        by_district.contains("未注明区（县）（只交市里）,1"),
+        "{by_district}"
+    );
+    assert!(
+        by_district.contains("市级部门（直接交市里）,0"),
+        "{by_district}"
+    );
+}
