@@ -220,6 +220,11 @@ pub fn desk_facet(desk: &str, city_only: bool) -> String {
 /// Ends a desk facet label of a report sent to the city desk only.
 pub const CITY_ONLY_MARK: &str = "\u{0}city_only";
 
+/// Where a city-only report that names no district was filed, as the city desk's pages and
+/// statistics show it: the reporter said the district itself is involved and named none (its
+/// desk is the city's, but it is no city department's task).
+pub const UNNAMED_DISTRICT: &str = "未注明区（县）";
+
 /// The distinct department, township and day strings of a session's reports, numbered in
 /// the order first seen; zeroized when the session's snapshot goes.
 #[derive(Clone, Default)]

@@ -187,7 +187,8 @@ pub fn compute(
 }
 
 /// The city desk's reports by the desk they were filed to (P11), in the order of `names`
-/// (code, name): each district, then what it was kept from (只交市里), then the city's own.
+/// (code, name): each district, then what it was kept from (只交市里), then the city-only
+/// reports that named no district, then the city's own.
 fn by_district(counts: &[(&str, usize)], names: &[(String, String)]) -> Vec<(String, usize)> {
     let count = |label: &str| {
         counts
@@ -206,6 +207,13 @@ fn by_district(counts: &[(&str, usize)], names: &[(String, String)]) -> Vec<(Str
         if kept > 0 {
             rows.push((format!("{name}（只交市里）"), kept));
         }
+    }
+    let unnamed = count(&crate::queue::desk_facet(crate::reference::CITY_DESK, true));
+    if unnamed > 0 {
+        rows.push((
+            format!("{}（只交市里）", crate::queue::UNNAMED_DISTRICT),
+            unnamed,
+        ));
     }
     rows.push((
         "市级部门（直接交市里）".to_string(),

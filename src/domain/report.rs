@@ -188,8 +188,10 @@ impl RawReport {
                 None => return Err("这个区（县）不在列表中了，请重新选择。"),
             },
         };
-        // Only a report that names a district can be kept from it.
-        let city_only = self.city_only && district.is_some();
+        // The tick is the reporter's statement that the district itself is involved: kept
+        // even when they name no district (it then goes to the city desk alone anyway), so the
+        // city desk reads it. Where no district desk exists the form has no such tick.
+        let city_only = self.city_only && !choices.districts.is_empty();
         Ok((district, city_only))
     }
 }
@@ -218,7 +220,8 @@ pub struct Report {
     /// own. Sealed, like everything the reporter chose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desk: Option<String>,
-    /// P11: sent to the city desk only, kept from the district named in `desk`.
+    /// P11: the reporter ticked that the district itself is involved: sent to the city desk
+    /// only, kept from the district named in `desk` if one is named.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub city_only: bool,
 }

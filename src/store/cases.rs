@@ -77,16 +77,18 @@ fn query(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The cases of the given desks, newest first.
+/// The cases of the given desks, in no meaningful order: ids are random, and the titles a
+/// desk would sort by are sealed (the desk's pages sort them once opened).
 pub fn of_desks(conn: &Connection, desk_ids: &[i64]) -> Result<Vec<StoredCase>, StoreError> {
-    let all = query(conn, "ORDER BY c.id DESC", [])?;
+    let all = query(conn, "", [])?;
     Ok(all
         .into_iter()
         .filter(|c| desk_ids.contains(&c.desk_id))
         .collect())
 }
 
-/// Every published case, newest publication first (the public board).
+/// Every published case, newest publication first (the public board); cases published the
+/// same day in the order of their random ids.
 pub fn published(conn: &Connection) -> Result<Vec<StoredCase>, StoreError> {
     query(
         conn,
@@ -108,25 +110,35 @@ pub struct SealedCase {
     pub city: Option<Vec<u8>>,
 }
 
-/// Creates a case of desk `desk_id` with its sealed fields; returns its id.
+/// Creates a case of desk `desk_id` with its sealed fields; returns its id. P11: a random id,
+/// not the next of one sequence all desks share, so a desk that makes two cases learns
+/// nothing from their ids about how many cases other desks made in between. A collision
+/// draws again (any other refusal, such as an unknown outcome, is an error).
 pub fn create(
     conn: &Connection,
     desk_id: i64,
     sealed: &SealedCase,
     outcome: &str,
 ) -> Result<i64, StoreError> {
-    conn.execute(
-        "INSERT INTO cases (desk_id, sealed, sealed_city, outcome, decided_in)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
+    let mut insert = conn.prepare(
+        "INSERT INTO cases (id, desk_id, sealed, sealed_city, outcome, decided_in)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6
+         WHERE NOT EXISTS (SELECT 1 FROM cases WHERE id = ?1)",
+    )?;
+    loop {
+        let id = super::random_id();
+        let made = insert.execute(params![
+            id,
             desk_id,
             sealed.own,
             sealed.city,
             outcome,
             decided_in(outcome)
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        ])?;
+        if made == 1 {
+            return Ok(id);
+        }
+    }
 }
 
 /// The month an outcome is recorded in, for the public board: none while the case is open.

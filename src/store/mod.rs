@@ -18,8 +18,11 @@ pub mod schema;
 pub mod staff;
 pub mod writer;
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rand::rngs::OsRng;
+use rand::Rng;
 use rusqlite::Connection;
 
 /// Why the store failed.
@@ -78,6 +81,17 @@ impl Db {
         )?;
         Ok(conn)
     }
+}
+
+/// Where random row ids are drawn from: eight digits, short enough to read out and type,
+/// the range released reports' ids come from (`writer::release`).
+pub const RANDOM_IDS: Range<i64> = 10_000_000..100_000_000;
+
+/// A random row id from `RANDOM_IDS`, so that an id says nothing about how many rows were
+/// made before it, nor by whom (P2 for reports; P11 for cases: one desk's ids say nothing
+/// about another desk's). The caller draws again on a collision.
+pub fn random_id() -> i64 {
+    OsRng.gen_range(RANDOM_IDS)
 }
 
 /// Today's date in the server's time zone: the only kind of date a report carries.

@@ -160,7 +160,10 @@ fn the_desk_saves_triage_in_one_go_keeps_filters_and_typed_text_in_chromium() {
     assert_eq!(status.len(), 1, "{status:?}");
     let id = status[0].split_whitespace().next().unwrap();
     assert_eq!(status[0], format!("{id} investigating"));
-    assert_eq!(case, [format!("{id} case:1")]);
+    let created = app.audited("case.create");
+    assert_eq!(created.len(), 1, "{created:?}");
+    let case_id = created[0].trim_start_matches("case:");
+    assert_eq!(case, [format!("{id} case:{case_id}")]);
     let exported = app.export();
     let triaged = exported
         .iter()
@@ -169,7 +172,7 @@ fn the_desk_saves_triage_in_one_go_keeps_filters_and_typed_text_in_chromium() {
     assert_eq!(triaged["status"], "investigating");
     assert_eq!(triaged["category"], "certificate");
     assert!(rows.iter().any(|r| r["id"] == triaged["id"]));
-    assert_eq!(app.audited("case.withdraw"), ["case:1"]);
+    assert_eq!(app.audited("case.withdraw"), [format!("case:{case_id}")]);
     // The batch revoked in the browser, after its confirmation page, refuses its card.
     assert_eq!(app.audited("batch.revoke"), ["batch:3"]);
     assert_eq!(app.file(&spare[0], REPORT_BODY).status, 403);
@@ -182,13 +185,15 @@ fn publish_a_case(app: &TestApp, card: &str) {
     let rows = app.wait_released(1);
     let id = rows[0]["id"].as_str().unwrap().to_string();
     let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
-    let steps: [(String, Vec<(&str, &str)>); 3] = [
+    let made = desk.post_csrf(
+        &format!("/staff/reports/{id}"),
+        &[("new_case", "镇里要求每天上报巡查照片")],
+    );
+    assert_eq!(made.status, 303);
+    let case_id = desk.only_case();
+    let steps: [(String, Vec<(&str, &str)>); 2] = [
         (
-            format!("/staff/reports/{id}"),
-            vec![("new_case", "镇里要求每天上报巡查照片")],
-        ),
-        (
-            "/staff/cases/1".to_string(),
+            format!("/staff/cases/{case_id}"),
             vec![
                 ("title", "镇里要求每天上报巡查照片"),
                 ("department", "城关镇"),
@@ -198,7 +203,7 @@ fn publish_a_case(app: &TestApp, card: &str) {
             ],
         ),
         (
-            "/staff/cases/1/publish".to_string(),
+            format!("/staff/cases/{case_id}/publish"),
             vec![(
                 "public_text",
                 "城关镇要求各村每天在工作群上报巡查照片的做法已叫停，改为每月汇总一次。",

@@ -128,16 +128,17 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
         .status,
         303
     );
+    let case_id = desk.only_case();
     assert_eq!(
-        desk.post_csrf(&format!("/staff/reports/{third}"), &[("case_id", "1")])
+        desk.post_csrf(&format!("/staff/reports/{third}"), &[("case_id", &case_id)])
             .status,
         303
     );
-    let case = desk.get("/staff/cases/1").body;
+    let case = desk.get(&format!("/staff/cases/{case_id}")).body;
     assert!(case.contains("归入的反映：2 条"));
     // Publishing needs an outcome of stopped or adjusted.
     let early = desk.post_csrf(
-        "/staff/cases/1/publish",
+        &format!("/staff/cases/{case_id}/publish"),
         &[(
             "public_text",
             "县民政局要求村里开具生活困难证明的做法已叫停。",
@@ -146,7 +147,7 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
     assert_eq!(early.status, 422);
     assert_eq!(
         desk.post_csrf(
-            "/staff/cases/1",
+            &format!("/staff/cases/{case_id}"),
             &[
                 ("title", "要求开具生活困难证明"),
                 ("department", "县民政局"),
@@ -160,8 +161,11 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
     );
     let public_text = "县民政局要求村（社区）开具生活困难证明的做法已叫停，改由部门自行核实。";
     assert_eq!(
-        desk.post_csrf("/staff/cases/1/publish", &[("public_text", public_text)])
-            .status,
+        desk.post_csrf(
+            &format!("/staff/cases/{case_id}/publish"),
+            &[("public_text", public_text)]
+        )
+        .status,
         303
     );
     let board = app.get("/outcomes");
@@ -179,7 +183,7 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
     assert!(board.header("set-cookie").is_none());
     assert_eq!(
         desk.post_csrf(
-            "/staff/cases/1/publish",
+            &format!("/staff/cases/{case_id}/publish"),
             &[("withdraw", "1"), ("confirm", "1")]
         )
         .status,
@@ -188,7 +192,7 @@ fn a_case_groups_reports_and_its_publication_shows_only_the_public_text() {
     assert!(!app.get("/outcomes").body.contains(public_text));
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
     assert_eq!(admin.get("/staff/cases").status, 403);
-    assert_eq!(admin.get("/staff/cases/1").status, 403);
+    assert_eq!(admin.get(&format!("/staff/cases/{case_id}")).status, 403);
 }
 
 #[test]

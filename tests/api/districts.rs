@@ -4,7 +4,7 @@
 //! report reaches the city desk alone and leaves the district desk no trace.
 
 use crate::helpers::{
-    element_text, report_fields, spawn_app, spawn_app_with, TestApp, ADMIN, ADMIN_PASSWORD,
+    element_text, report_fields, spawn_app, spawn_app_with, Staff, TestApp, ADMIN, ADMIN_PASSWORD,
     INVESTIGATOR, INVESTIGATOR_PASSWORD,
 };
 
@@ -876,4 +876,168 @@ fn a_district_desk_keeps_receiving_after_its_own_investigator_rotates_its_key() 
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+/// Makes a case on `desk`'s cases page; its id, from where the page sends back to.
+fn create_case(desk: &Staff<'_>, title: &str) -> i64 {
+    let r = desk.post_csrf(
+        "/staff/cases",
+        &[("title", title), ("listed", "unknown"), ("outcome", "open")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r.header("location").expect("to the case");
+    let id = to
+        .strip_prefix("/staff/cases/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_else(|| panic!("a case page: {to}"));
+    id.parse().unwrap_or_else(|_| panic!("a case id: {to}"))
+}
+
+/// P11: case ids are not one sequence all desks share. A district investigator who makes a
+/// case, waits, and makes another must not learn from the two ids how many cases the city
+/// desk (or any other) made in between. With one shared sequence the district's second id
+/// would be its first plus the city's count plus one; random ids are spread over eight
+/// digits like report ids, so that difference comes up by chance about once in 10^7 runs.
+#[test]
+fn a_districts_case_ids_say_nothing_of_the_cases_other_desks_made_in_between() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let district = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    let city = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let first = create_case(&district, "区里的第一个事项");
+    const N: i64 = 3;
+    let city_ids: Vec<i64> = (0..N)
+        .map(|i| create_case(&city, &format!("市里的事项{i}")))
+        .collect();
+    let second = create_case(&district, "区里的第二个事项");
+    assert_ne!(
+        (second - first).abs(),
+        N + 1,
+        "the district's two case ids ({first}, {second}) count the city's {N} cases"
+    );
+    for id in [first, second].iter().chain(&city_ids) {
+        assert!(
+            (10_000_000..100_000_000).contains(id),
+            "case id {id} is not a random eight-digit id"
+        );
+    }
+    // Each desk's pages still list and open its own cases, and only those.
+    let theirs = district.get("/staff/cases").body;
+    assert!(theirs.contains("区里的第一个事项") && theirs.contains("区里的第二个事项"));
+    assert!(!theirs.contains("市里的事项"));
+    for id in [first, second] {
+        assert_eq!(district.get(&format!("/staff/cases/{id}")).status, 200);
+        assert_eq!(city.get(&format!("/staff/cases/{id}")).status, 404);
+    }
+    for id in &city_ids {
+        assert_eq!(district.get(&format!("/staff/cases/{id}")).status, 404);
+        assert_eq!(city.get(&format!("/staff/cases/{id}")).status, 200);
+    }
+}
+
+/// P11: a district investigator gets the same answer for a city investigator's (or an
+/// admin's) staff id as for one that does not exist, on each route of theirs that takes a
+/// staff id: granting the desk key from the team page, and assigning a report. A 403 for an
+/// account of another desk against a 404 for a missing one would let the district count the
+/// accounts of every other desk.
+#[test]
+fn a_district_desk_cannot_tell_another_desks_staff_id_from_a_missing_one() {
+    let app = spawn_app();
+    city_and_district(&app);
+    file_all(
+        &app,
+        &[("区里布置的事项，要求每天打卡。", &[("desk", DISTRICT)])],
+    );
+    wait_city(&app, 1);
+    let theirs = export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD);
+    let report = theirs[0]["id"].as_str().unwrap().to_string();
+    let (city_investigator, admin, missing) = {
+        let conn = rusqlite::Connection::open(app.data_dir().join("jianfu.db")).unwrap();
+        let id_of = |name: &str| -> i64 {
+            conn.query_row("SELECT id FROM staff WHERE username = ?1", [name], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        let missing: i64 = conn
+            .query_row("SELECT MAX(id) + 1000 FROM staff", [], |r| r.get(0))
+            .unwrap();
+        (id_of(INVESTIGATOR), id_of(ADMIN), missing)
+    };
+    let desk = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
+    let grant = |id: i64| {
+        desk.post_csrf(
+            &format!("/staff/team/{id}/grant"),
+            &[("fingerprint", "ABCD")],
+        )
+    };
+    let assign = |id: i64| {
+        desk.post_csrf(
+            &format!("/staff/reports/{report}"),
+            &[("assignee_was", ""), ("assignee", &id.to_string())],
+        )
+    };
+    for (route, answer) in [
+        ("grant", &grant as &dyn Fn(i64) -> crate::helpers::Resp),
+        ("assign", &assign),
+    ] {
+        let none = answer(missing);
+        assert_eq!(none.status, 404, "{route} to a missing account");
+        for (whose, id) in [
+            ("a city investigator", city_investigator),
+            ("an admin", admin),
+        ] {
+            let other = answer(id);
+            assert_eq!(
+                (other.status, &other.body),
+                (none.status, &none.body),
+                "{route} to {whose}'s id answers unlike a missing one"
+            );
+        }
+    }
+    // Nothing was granted or assigned.
+    assert!(app.audited("desk.grant").is_empty());
+    assert!(app.audited("desk.grant_refused").is_empty());
+    assert!(app.audited("report.assign").is_empty());
+}
+
+/// P11: a reporter who ticks that the district itself is involved, but names no district
+/// and no township, sends the report to the city desk alone, and the city desk still reads
+/// the tick: the export carries `city_only`, the report page and the queue the mark, and
+/// the statistics count it on a row of its own, not as a city department's task.
+#[test]
+fn a_city_only_tick_without_a_district_reaches_the_city_desk_with_its_mark() {
+    let app = spawn_app();
+    city_and_district(&app);
+    let cards = app.issue_cards(1);
+    let mut fields = report_fields(&cards[0], "不愿说是哪个区，区领导本人要求开证明。");
+    fields.retain(|(k, _)| *k != "township");
+    fields.push(("city_only", "1"));
+    let r = app.post_form("/report", &fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let city = wait_city(&app, 1);
+    assert_eq!(city.len(), 1);
+    assert_eq!(city[0]["desk"], "city");
+    assert_eq!(city[0]["city_only"], true, "{:?}", city[0]);
+    assert!(export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD).is_empty());
+
+    let desk = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let id = city[0]["id"].as_str().unwrap();
+    let page = desk.get(&format!("/staff/reports/{id}")).body;
+    assert!(
+        page.contains("未注明区（县） <b class=\"mark\">只交市里</b>"),
+        "{page}"
+    );
+    assert!(!page.contains("市级部门（直接交市里）"), "{page}");
+    let queue = desk.get("/staff/reports?tab=all").body;
+    assert!(queue.contains("只交市里"), "{queue}");
+    let by_district = desk.get("/staff/stats/district.csv").body;
+    assert!(
+        by_district.contains("未注明区（县）（只交市里）,1"),
+        "{by_district}"
+    );
+    assert!(
+        by_district.contains("市级部门（直接交市里）,0"),
+        "{by_district}"
+    );
 }

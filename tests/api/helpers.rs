@@ -424,6 +424,18 @@ impl Staff<'_> {
             .body
     }
 
+    /// The id of this desk's one case, from its cases page (case ids are random).
+    pub fn only_case(&self) -> String {
+        let page = self.get("/staff/cases").body;
+        let ids: Vec<&str> = page
+            .split("<a href=\"/staff/cases/")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').expect("a closed link")])
+            .collect();
+        assert_eq!(ids.len(), 1, "one case: {page}");
+        ids[0].to_string()
+    }
+
     /// The CSRF token from a page's hidden field.
     pub fn csrf(&self) -> String {
         let page = ["/staff/batches", "/staff/team", "/staff/totp"]

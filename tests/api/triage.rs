@@ -69,6 +69,7 @@ fn one_save_keeps_the_status_the_assignee_the_case_and_the_note_together() {
     assert_eq!(saved.status, 303);
     let to = saved.header("location").unwrap().to_string();
     assert_eq!(to, format!("{path}?saved=status,assignee,case,note"));
+    let case_id = desk.only_case();
     let after = desk.get(&to).body;
     assert!(
         after.contains("role=\"status\">已保存：状态、承办人、所属事项、笔记。</p>"),
@@ -76,12 +77,17 @@ fn one_save_keeps_the_status_the_assignee_the_case_and_the_note_together() {
     );
     assert!(after.contains("<option value=\"investigating\" selected>"));
     assert!(after.contains(&format!("<option value=\"{me}\" selected>")));
-    assert!(after.contains("<option value=\"1\" selected>#1 要求开具生活困难证明"));
+    assert!(after.contains(&format!(
+        "<option value=\"{case_id}\" selected>#{case_id} 要求开具生活困难证明"
+    )));
     assert!(after.contains("已电话联系镇民政办。"));
     let exported = app.export();
     let row = exported.iter().find(|r| r["id"] == id.as_str()).unwrap();
     assert_eq!(row["status"], "investigating");
-    assert!(desk.get("/staff/cases/1").body.contains("归入的反映：1 条"));
+    assert!(desk
+        .get(&format!("/staff/cases/{case_id}"))
+        .body
+        .contains("归入的反映：1 条"));
     // P8: each change audited on its own, by id and code only.
     assert_eq!(
         app.audited("report.status"),
@@ -91,7 +97,10 @@ fn one_save_keeps_the_status_the_assignee_the_case_and_the_note_together() {
         app.audited("report.assign"),
         [format!("report:{id} staff:{me}")]
     );
-    assert_eq!(app.audited("report.case"), [format!("report:{id} case:1")]);
+    assert_eq!(
+        app.audited("report.case"),
+        [format!("report:{id} case:{case_id}")]
+    );
     assert_eq!(app.audited("note.add"), [format!("report:{id}")]);
     // The same form sent again unchanged changes nothing, and says so.
     let again = desk.post_csrf(
@@ -175,7 +184,11 @@ fn queue_filters_survive_opening_a_report_and_a_case_shows_its_reports_in_the_qu
         )
     };
     post(&first, &[("new_case", "要求开具生活困难证明")]);
-    post(&third, &[("case_id", "1"), ("status", "investigating")]);
+    let case_id = desk.only_case();
+    post(
+        &third,
+        &[("case_id", &case_id), ("status", "investigating")],
+    );
     post(&second, &[("assignee", &me)]);
 
     // Filtered by assignee on the 全部 tab: one row, with its assignee shown.
@@ -193,12 +206,14 @@ fn queue_filters_survive_opening_a_report_and_a_case_shows_its_reports_in_the_qu
     assert!(queue.contains("class=\"current\" aria-current=\"page\">全部"));
 
     // "在队列中查看" on the case: its two reports, across tabs, and which case it is.
-    let case = desk.get("/staff/cases/1").body;
-    assert!(case.contains("href=\"/staff/reports?case=1\""));
-    let queue = desk.get("/staff/reports?case=1").body;
+    let case = desk.get(&format!("/staff/cases/{case_id}")).body;
+    assert!(case.contains(&format!("href=\"/staff/reports?case={case_id}\"")));
+    let queue = desk.get(&format!("/staff/reports?case={case_id}")).body;
     assert_eq!(rows_in(&queue), 2, "{queue}");
     assert!(!queue.contains(&format!("/staff/reports/{second}\"")));
-    assert!(queue.contains("只显示归入事项 <a href=\"/staff/cases/1\">#1 要求开具生活困难证明</a>"));
+    assert!(queue.contains(&format!(
+        "只显示归入事项 <a href=\"/staff/cases/{case_id}\">#{case_id} 要求开具生活困难证明</a>"
+    )));
     assert_eq!(app.audited("queue.filter").last().unwrap(), "case");
     // And it stays after opening one of them.
     desk.get(&format!("/staff/reports/{first}"));
@@ -238,15 +253,19 @@ fn a_refused_publication_comes_back_with_the_typed_text_and_a_way_to_publish() {
         &format!("/staff/reports/{first}"),
         &[("new_case", "要求开具生活困难证明")],
     );
+    let case_id = desk.only_case();
     // While the outcome is 尚无结论 the page offers no publish button, only the way there.
-    let page = desk.get("/staff/cases/1").body;
+    let page = desk.get(&format!("/staff/cases/{case_id}")).body;
     assert!(page.contains("id=\"publish-later\""));
     assert!(!page.contains("id=\"publish\""));
-    assert!(!page.contains("action=\"/staff/cases/1/publish\""));
+    assert!(!page.contains(&format!("action=\"/staff/cases/{case_id}/publish\"")));
     // A publication sent anyway (a stale page, a colleague's change) is refused with the
     // text as typed, the reason, and the outcome to choose right there.
     let text = "县民政局要求村里开具生活困难证明的做法已叫停，改由部门自行核实。";
-    let refused = desk.post_csrf("/staff/cases/1/publish", &[("public_text", text)]);
+    let refused = desk.post_csrf(
+        &format!("/staff/cases/{case_id}/publish"),
+        &[("public_text", text)],
+    );
     assert_eq!(refused.status, 422);
     assert!(
         refused.body.contains(&format!(">{text}</textarea>")),
@@ -262,7 +281,7 @@ fn a_refused_publication_comes_back_with_the_typed_text_and_a_way_to_publish() {
     assert!(app.audited("case.publish").is_empty());
     // An empty text is refused too, and whatever was there stays.
     let empty = desk.post_csrf(
-        "/staff/cases/1/publish",
+        &format!("/staff/cases/{case_id}/publish"),
         &[("public_text", "  "), ("outcome", "stopped")],
     );
     assert_eq!(empty.status, 422);
@@ -270,21 +289,24 @@ fn a_refused_publication_comes_back_with_the_typed_text_and_a_way_to_publish() {
     assert!(app.audited("case.update").is_empty(), "nothing was changed");
     // The refusal page's form works: the outcome chosen and the text published together.
     let done = desk.post_csrf(
-        "/staff/cases/1/publish",
+        &format!("/staff/cases/{case_id}/publish"),
         &[("public_text", text), ("outcome", "stopped")],
     );
     assert_eq!(done.status, 303);
     assert_eq!(
         done.header("location").unwrap(),
-        "/staff/cases/1?saved=published"
+        format!("/staff/cases/{case_id}?saved=published")
     );
     assert!(desk
-        .get("/staff/cases/1?saved=published")
+        .get(&format!("/staff/cases/{case_id}?saved=published"))
         .body
         .contains("已保存并公示。"));
     assert!(app.get("/outcomes").body.contains(text));
-    assert_eq!(app.audited("case.update"), ["case:1 outcome:stopped"]);
-    assert_eq!(app.audited("case.publish"), ["case:1"]);
+    assert_eq!(
+        app.audited("case.update"),
+        [format!("case:{case_id} outcome:stopped")]
+    );
+    assert_eq!(app.audited("case.publish"), [format!("case:{case_id}")]);
 }
 
 #[test]
@@ -297,49 +319,55 @@ fn withdrawing_a_publication_asks_first_and_the_first_post_changes_nothing() {
         &format!("/staff/reports/{}", id_of(&rows, "第一份")),
         &[("new_case", "每天上报巡查照片")],
     );
+    let case_id = desk.only_case();
     let text = "城关镇要求各村每天上报巡查照片的做法已叫停。";
     let done = desk.post_csrf(
-        "/staff/cases/1/publish",
+        &format!("/staff/cases/{case_id}/publish"),
         &[("public_text", text), ("outcome", "stopped")],
     );
     assert_eq!(done.status, 303);
-    let page = desk.get("/staff/cases/1").body;
+    let page = desk.get(&format!("/staff/cases/{case_id}")).body;
     assert!(page.contains("name=\"withdraw\" value=\"1\""));
     // The first press only asks, with a form that confirms and a way back.
-    let ask = desk.post_csrf("/staff/cases/1/publish", &[("withdraw", "1")]);
+    let ask = desk.post_csrf(
+        &format!("/staff/cases/{case_id}/publish"),
+        &[("withdraw", "1")],
+    );
     assert_eq!(ask.status, 200);
     // (Tera writes the `/` of a value into an attribute as `&#x2F;`.)
     let body = ask.body.replace("&#x2F;", "/");
     assert!(body.contains("确认撤回公示"));
     assert!(body.contains("每天上报巡查照片"), "names the case");
     let form = form_with(&body, "name=\"confirm\"");
-    assert!(form.contains("action=\"/staff/cases/1/publish\""));
+    assert!(form.contains(&format!("action=\"/staff/cases/{case_id}/publish\"")));
     assert!(form.contains("name=\"withdraw\" value=\"1\""));
     assert!(form.contains("name=\"csrf\""));
-    assert!(body.contains("href=\"/staff/cases/1\" class=\"cancel\">取消"));
+    assert!(body.contains(&format!(
+        "href=\"/staff/cases/{case_id}\" class=\"cancel\">取消"
+    )));
     assert!(app.get("/outcomes").body.contains(text), "still published");
     assert!(app.audited("case.withdraw").is_empty());
     // A forged confirmation is refused like any forged form.
     let forged = desk.post(
-        "/staff/cases/1/publish",
+        &format!("/staff/cases/{case_id}/publish"),
         &[("csrf", "forged"), ("withdraw", "1"), ("confirm", "1")],
     );
     assert_eq!(forged.status, 403);
     assert!(app.get("/outcomes").body.contains(text));
     // Confirmed, it is gone from the board, audited, and the page says so.
     let confirmed = desk.post_csrf(
-        "/staff/cases/1/publish",
+        &format!("/staff/cases/{case_id}/publish"),
         &[("withdraw", "1"), ("confirm", "1")],
     );
     assert_eq!(confirmed.status, 303);
     assert_eq!(
         confirmed.header("location").unwrap(),
-        "/staff/cases/1?saved=withdrawn"
+        format!("/staff/cases/{case_id}?saved=withdrawn")
     );
     assert!(!app.get("/outcomes").body.contains(text));
-    assert_eq!(app.audited("case.withdraw"), ["case:1"]);
+    assert_eq!(app.audited("case.withdraw"), [format!("case:{case_id}")]);
     assert!(desk
-        .get("/staff/cases/1?saved=withdrawn")
+        .get(&format!("/staff/cases/{case_id}?saved=withdrawn"))
         .body
         .contains("已撤回公示。"));
 }

@@ -307,7 +307,8 @@ async function triage(browser) {
   check((await page.textContent('.tabs a.current')).includes('全部'), 'on the same tab');
   // The browser's Back does the same.
   await clickAndWait(page, `table.queue a[href="/staff/reports/${filtered[1]}"]`);
-  await page.goBack();
+  await goBack(page);
+  await page.waitForLoadState('load');
   check(await page.inputValue('form.filters select[name=category]') === 'certificate' && (await queueIds(page)).length === 2,
     'Back from a report also finds the filtered queue');
 
@@ -608,6 +609,26 @@ async function visibleReport(page) {
   }).catch(() => ({ url: page.url(), text: '', fields: [] }));
 }
 
+/// Back, as the phone's Back button: what came of it, in words. Chromium sometimes swaps the
+/// page's renderer just after a navigation, and Playwright then says "Not attached to an
+/// active page" without pressing Back at all (seen on a loaded machine): that — and only
+/// that — is tried again.
+async function goBack(page) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await page.goBack({ waitUntil: 'commit' });
+      return response ? `answered ${response.status()}` : 'no navigation';
+    } catch (e) {
+      const message = e.message.split('\n')[0];
+      if (attempt < 3 && /Not attached to an active page/.test(message)) {
+        await page.waitForTimeout(200);
+        continue;
+      }
+      return `error: ${message}`;
+    }
+  }
+}
+
 async function history(browser) {
   const cards = CARDS();
   const body = '共用手机测试：镇里要求每天在群里报到，独特标记子丑寅卯。';
@@ -643,7 +664,7 @@ async function history(browser) {
     await fillReport(page, { token: cards[js ? 2 : 0], department, body });
     await submit(page);
     check(page.url() === `${BASE}/thanks`, `${mode}: filed`);
-    await page.goBack({ waitUntil: 'commit' });
+    await goBack(page);
     await page.waitForLoadState('domcontentloaded').catch(() => {});
     await page.waitForTimeout(300);
     await leaks('Back after a filing');
@@ -659,20 +680,17 @@ async function history(browser) {
     await page.fill('#department', department);
     await submit(page);
     check(page.url() === `${BASE}/thanks`, `${mode}: filed after the fix`);
-    await page.goBack({ waitUntil: 'commit' }).catch(() => {});
-    // On a loaded machine the Back navigation can land later than a fixed pause: wait for it
-    // to leave /thanks (a Back that never leaves fails the checks below all the same).
-    await page.waitForURL((url) => url.pathname !== '/thanks', { timeout: 5000 }).catch(() => {});
+    const wentBack = await goBack(page);
     await page.waitForTimeout(500);
     const back = await leaks('Back after error → fix → filing');
     if (js) {
-      check(back.url === `${BASE}/`, `${mode}: that Back shows the empty form at / (${back.url})`);
+      check(back.url === `${BASE}/`, `${mode}: that Back shows the empty form at / (${back.url}; Back: ${wentBack})`);
     } else {
       // Without the script the entry is the POST that answered 422: Chromium asks before
       // sending it again (SECURITY.md says what confirming would do).
       check(back.url.startsWith('chrome-error://'), `${mode}: that Back asks to confirm a resubmission (${back.url})`);
     }
-    await page.goBack({ waitUntil: 'commit' }).catch(() => {});
+    await goBack(page);
     await page.waitForTimeout(500);
     await leaks('a second Back');
     check(noStore.length === 0, `${mode}: every response says Cache-Control: no-store (${noStore.join(', ')})`);
@@ -712,7 +730,7 @@ async function axe(browser) {
   await context.close();
 
   for (const [user, password, paths] of [
-    [env('INVESTIGATOR_USER'), env('INVESTIGATOR_PASSWORD'), ['/staff/reports', '/staff/reports?tab=all', 'REPORT', '/staff/cases', '/staff/cases/1', '/staff/stats', '/staff/team', '/staff/totp', '/staff/password']],
+    [env('INVESTIGATOR_USER'), env('INVESTIGATOR_PASSWORD'), ['/staff/reports', '/staff/reports?tab=all', 'REPORT', '/staff/cases', 'CASE', '/staff/stats', '/staff/team', '/staff/totp', '/staff/password']],
     [env('ADMIN_USER'), env('ADMIN_PASSWORD'), ['/staff/batches', '/staff/accounts', '/staff/desks', '/staff/lists', '/staff/lists/departments', '/staff/audit', '/staff/settings', '/staff/totp', '/staff/password']],
   ]) {
     const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
@@ -726,6 +744,11 @@ async function axe(browser) {
       if (path === 'REPORT') {
         await staff.goto(`${BASE}/staff/reports?tab=all`);
         path = await staff.locator('table.queue tbody tr a').first().getAttribute('href');
+      }
+      if (path === 'CASE') {
+        // Case ids are random: the first case on the desk's cases page.
+        await staff.goto(`${BASE}/staff/cases`);
+        path = await staff.locator('a[href^="/staff/cases/"]').first().getAttribute('href');
       }
       const response = await staff.goto(`${BASE}${path}`);
       check(response.status() === 200, `${user} opens ${path} (${response.status()})`);

@@ -54,14 +54,15 @@ pub(super) struct CaseView {
     pub(super) text: CaseText,
 }
 
-/// The cases of the investigator's desk, opened (P5: an admin's console never shows them).
+/// The cases of the investigator's desk, opened (P5: an admin's console never shows them),
+/// by title: their ids are random (P11), so they order nothing.
 pub(super) fn desk_cases(
     conn: &rusqlite::Connection,
     key: &SecretKey,
     desk_id: i64,
 ) -> Result<Vec<CaseView>, StaffError> {
     desk::is_current(conn, desk_id, key)?;
-    cases::of_desks(conn, &[desk_id])?
+    let mut all = cases::of_desks(conn, &[desk_id])?
         .into_iter()
         .map(|stored| {
             Ok(CaseView {
@@ -69,7 +70,9 @@ pub(super) fn desk_cases(
                 stored,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StaffError>>()?;
+    all.sort_by(|a, b| (&a.text.title, a.stored.id).cmp(&(&b.text.title, b.stored.id)));
+    Ok(all)
 }
 
 /// A district desk's case as the city desk sees it (P11): read-only, opened from the copy of
@@ -83,7 +86,8 @@ pub(super) struct DistrictCaseView {
     text: CaseText,
 }
 
-/// For the city desk, every district desk's cases; nothing for a district desk.
+/// For the city desk, every district desk's cases, by desk and title; nothing for a district
+/// desk.
 fn district_cases(
     conn: &rusqlite::Connection,
     key: &SecretKey,
@@ -94,7 +98,7 @@ fn district_cases(
         return Ok(Vec::new());
     }
     let visible = crate::store::desks::visible_from(conn, desk_id)?;
-    cases::of_desks(conn, &visible)?
+    let mut all = cases::of_desks(conn, &visible)?
         .into_iter()
         .filter(|c| c.desk_id != desk_id)
         .map(|stored| {
@@ -110,7 +114,11 @@ fn district_cases(
                 .unwrap_or_default();
             Ok(DistrictCaseView { desk, stored, text })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StaffError>>()?;
+    all.sort_by(|a, b| {
+        (&a.desk, &a.text.title, a.stored.id).cmp(&(&b.desk, &b.text.title, b.stored.id))
+    });
+    Ok(all)
 }
 
 /// One case of the investigator's desk, opened.

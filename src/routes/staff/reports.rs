@@ -45,6 +45,10 @@ impl<'a> View<'a> {
     fn new(report: &'a OpenedReport, choices: &Choices, desks: Option<&DeskNames>) -> View<'a> {
         View {
             filed_to: desks.map(|names| {
+                if report.city_only && report.desk == crate::reference::CITY_DESK {
+                    // City-only with no district named: not a city department's task.
+                    return crate::queue::UNNAMED_DISTRICT.to_string();
+                }
                 names
                     .get(&report.desk)
                     .cloned()

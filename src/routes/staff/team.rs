@@ -89,11 +89,14 @@ pub async fn grant(
     let actor = current.actor();
     let typed = form.fingerprint.clone();
     let granted = with_db(&state, move |conn| -> Result<_, StaffError> {
+        // P11: an account that is not one of this desk's investigators answers as a missing
+        // one does, so that no desk can tell which staff ids exist at other desks (or as
+        // admins); a disabled colleague is one the team page listed before.
         let account = staff::get(conn, id)?;
-        if account.role != Role::Investigator
-            || account.disabled
-            || account.desk_id != Some(desk_id)
-        {
+        if account.role != Role::Investigator || account.desk_id != Some(desk_id) {
+            return Err(StaffError::NotFound);
+        }
+        if account.disabled {
             return Err(StaffError::Forbidden);
         }
         desk::is_current(conn, desk_id, &key)?;

@@ -131,9 +131,11 @@ pub async fn triage(
             }
             if let Some(who) = form.assignee {
                 if let Some(who) = who {
+                    // P11: another desk's account (or an admin's) answers as a missing one
+                    // does: no desk learns which staff ids exist elsewhere.
                     let account = staff::get(&tx, who)?;
                     if account.role != Role::Investigator || account.desk_id != Some(desk_id) {
-                        return Err(StaffError::Forbidden);
+                        return Err(StaffError::NotFound);
                     }
                 }
                 reports::set_assignee(&tx, id, who)?;
