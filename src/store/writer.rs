@@ -10,7 +10,6 @@ use std::thread::JoinHandle;
 
 use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
-use rand::Rng;
 use rusqlite::{params, Connection};
 use tokio::sync::oneshot;
 
@@ -393,7 +392,7 @@ fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError
             let released = sealing::reseal(key, filed, &mut OsRng);
             // P2: random ids; a collision draws again.
             while insert.execute(params![
-                OsRng.gen_range(10_000_000i64..100_000_000),
+                super::random_id(),
                 desk_id,
                 today,
                 &released
