@@ -391,13 +391,7 @@ fn release(conn: &mut Connection, rule: ReleaseRule) -> Result<usize, StoreError
             // P2: no byte of the pending ciphertext reaches `reports`.
             let released = sealing::reseal(key, filed, &mut OsRng);
             // P2: random ids; a collision draws again.
-            while insert.execute(params![
-                super::random_id(),
-                desk_id,
-                today,
-                &released
-            ])? == 0
-            {}
+            while insert.execute(params![super::random_id(), desk_id, today, &released])? == 0 {}
         }
     }
     super::pending::clear(&tx, &releasing)?;

@@ -73,9 +73,14 @@ fn export_as(app: &TestApp, user: &str, password: &str) -> Vec<serde_json::Value
 
 /// Waits until the city desk holds `n` released reports.
 pub fn wait_city(app: &TestApp, n: usize) -> Vec<serde_json::Value> {
+    wait_desk(app, INVESTIGATOR, INVESTIGATOR_PASSWORD, n)
+}
+
+/// Waits until investigator `user`'s desk holds `n` released reports.
+fn wait_desk(app: &TestApp, user: &str, password: &str, n: usize) -> Vec<serde_json::Value> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let rows = export_as(app, INVESTIGATOR, INVESTIGATOR_PASSWORD);
+        let rows = export_as(app, user, password);
         if rows.len() >= n {
             return rows;
         }
@@ -820,14 +825,8 @@ fn a_desk_an_admin_adds_on_the_console_receives_nothing_until_the_city_desk_appr
     fields.push(("desk", "xihu2"));
     assert_eq!(app.post_form("/report", &fields).status, 303);
     wait_city(&app, 2);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while export_as(&app, "mole", "mole password 1").is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the approved desk receives"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    // The approved desk receives.
+    wait_desk(&app, "mole", "mole password 1", 1);
 
     // A change on the console suspends it until approved again, and is audited in full.
     let r = admin.post_csrf(
@@ -868,14 +867,8 @@ fn a_district_desk_keeps_receiving_after_its_own_investigator_rotates_its_key() 
         &[("desk", DISTRICT)],
     );
     wait_city(&app, 1);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while export_as(&app, DISTRICT_USER, DISTRICT_PASSWORD).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the district receives"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    // The district receives.
+    wait_desk(&app, DISTRICT_USER, DISTRICT_PASSWORD, 1);
 }
 
 /// Makes a case on `desk`'s cases page; its id, from where the page sends back to.
