@@ -35,7 +35,7 @@ CASES = [
  ("P2", "writer.rs: pending keys from the clock, release in key order without shuffling, report ids counting up",
   [("src/store/pending.rs", "    (OsRng.next_u64() >> 1).max(1) as i64\n", "    let _ = OsRng.next_u64(); (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() >> 1) as i64\n"),
    ("src/store/writer.rs", "pending.shuffle(&mut OsRng);", ""),
-   ("src/store/pending.rs", '"SELECT desk_id, sealed FROM pending"', '"SELECT desk_id, sealed FROM pending ORDER BY id"'),
+   ("src/store/pending.rs", '"SELECT desk_id, sealed FROM pending WHERE desk_id = ?1"', '"SELECT desk_id, sealed FROM pending WHERE desk_id = ?1 ORDER BY id"'),
    ("src/store/writer.rs", "super::random_id(),", "10_000_000i64 + tx.query_row(\"SELECT count(*) FROM reports\", [], |r| r.get::<_, i64>(0))?,")],
   ["forensics::a_copy", "pool::released_reports_carry_random_ids"]),
  ("P2 (re-seal)", "writer.rs release: the pending ciphertext is released as it was filed",
