@@ -48,6 +48,12 @@ pub fn is_routable(desk: &Desk, townships: &[String]) -> bool {
         })
 }
 
+/// The digest of district desk `desk` as it is now, with its key: what the city investigator
+/// is shown and approves (carried in the approval form, so a change made meanwhile is caught).
+pub fn current(desk: &Desk, townships: &[String]) -> String {
+    digest(desk, townships, desk.public_key.as_ref())
+}
+
 /// Where a district desk stands, for the console and `jianfu desk list`.
 pub fn status(desk: &Desk, townships: &[String]) -> &'static str {
     if is_routable(desk, townships) {
@@ -94,18 +100,24 @@ pub fn key_rotated(
     Ok(())
 }
 
-/// A city investigator's approval of district desk `desk_id` as it is now, once the first
-/// group of its key fingerprint — read out by the district's head — matches. The caller has
-/// checked that `actor` holds the city desk key.
+/// A city investigator's approval of district desk `desk_id` as it was shown to them (`seen`,
+/// from `current`), once the first group of its key fingerprint — read out by the district's
+/// head — matches. A desk changed since the page was shown is not approved (`Changed`). The
+/// caller has checked that `actor` holds the city desk key.
 pub fn approve_checked(
     conn: &Connection,
     actor: &str,
     desk_id: i64,
+    seen: &str,
     typed: &str,
 ) -> Result<(), DeskError> {
     let desk = desks::get(conn, desk_id)?;
     if desk.is_city() {
         return Err(StoreError::NotFound.into());
+    }
+    let townships = desks::townships_of(conn, desk_id)?;
+    if current(&desk, &townships) != seen {
+        return Err(DeskError::Changed);
     }
     let key = desk.public_key.ok_or(DeskError::NoDeskKey)?;
     if !super::first_group_matches(&fingerprint(&key), typed) {
@@ -117,7 +129,6 @@ pub fn approve_checked(
         )?;
         return Err(DeskError::FingerprintMismatch);
     }
-    let townships = desks::townships_of(conn, desk_id)?;
     desks::set_approved(conn, desk_id, Some(&digest(&desk, &townships, Some(&key))))?;
     audit::record(conn, actor, "desk.approve", &format!("desk:{desk_id}"))?;
     Ok(())

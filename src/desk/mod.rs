@@ -44,6 +44,8 @@ pub enum DeskError {
     Rotated,
     #[error("the fingerprint does not match the recipient's key")]
     FingerprintMismatch,
+    #[error("the desk was changed after the page was shown")]
+    Changed,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]

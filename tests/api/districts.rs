@@ -781,6 +781,8 @@ fn a_desk_an_admin_adds_on_the_console_receives_nothing_until_the_city_desk_appr
     let district = app.login(DISTRICT_USER, DISTRICT_PASSWORD);
     assert_eq!(district.get("/staff/districts").status, 404);
     let mole_team = app.login("mole", "mole password 1").get("/staff/team").body;
+    // Its own investigator is told it waits, and what to read out.
+    assert!(mole_team.contains("本组暂不接收反映"), "{mole_team}");
     let group = element_text(&mole_team, "desk-fingerprint")[..4].to_string();
     let city_link = app
         .cli_ok(
@@ -808,8 +810,12 @@ fn a_desk_an_admin_adds_on_the_console_receives_nothing_until_the_city_desk_appr
         page.status,
         page.body
     );
+    let seen = seen_on(&page.body, 3);
     let wrong = if group == "0000" { "1111" } else { "0000" };
-    let r = city.post_csrf("/staff/districts/3/approve", &[("fingerprint", wrong)]);
+    let r = city.post_csrf(
+        "/staff/districts/3/approve",
+        &[("fingerprint", wrong), ("seen", &seen)],
+    );
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(!app.get("/").body.contains("value=\"xihu2\""));
     assert!(app
@@ -817,8 +823,29 @@ fn a_desk_an_admin_adds_on_the_console_receives_nothing_until_the_city_desk_appr
         .iter()
         .any(|d| d.contains("desk:3")));
 
+    // The admin changes the desk while the city investigator checks it: the approval of the
+    // page as it was is refused, and the page shows the desk as it now is.
+    let r = admin.post_csrf(
+        "/staff/desks/3/townships",
+        &[("townships", "城关镇\n西溪街道")],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = city.post_csrf(
+        "/staff/districts/3/approve",
+        &[("fingerprint", &group), ("seen", &seen)],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("西溪街道") && r.body.contains("被改动过"));
+    assert!(!app.get("/").body.contains("value=\"xihu2\""));
+    let r = admin.post_csrf("/staff/desks/3/townships", &[("townships", "城关镇")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+
     // Approved as it is, after the check: now it receives reports.
-    let r = city.post_csrf("/staff/districts/3/approve", &[("fingerprint", &group)]);
+    let seen = seen_on(&city.get("/staff/districts").body, 3);
+    let r = city.post_csrf(
+        "/staff/districts/3/approve",
+        &[("fingerprint", &group), ("seen", &seen)],
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(app.get("/").body.contains("value=\"xihu2\""));
     let mut fields = report_fields(&cards[1], "区里要求村里开具居住证明，已经是第三次了。");
@@ -839,6 +866,16 @@ fn a_desk_an_admin_adds_on_the_console_receives_nothing_until_the_city_desk_appr
         .audited("desk.townships")
         .iter()
         .any(|d| d.contains("desk:3") && d.contains("城关镇 → 城关镇、北山街道")));
+}
+
+/// Desk `id` as the city desk's approval form for it carries it.
+fn seen_on(page: &str, id: i64) -> String {
+    let form = &page[page
+        .find(&format!("action=\"/staff/districts/{id}/approve\""))
+        .expect("an approval form")..];
+    let needle = "name=\"seen\" value=\"";
+    let at = form.find(needle).expect("the desk as shown") + needle.len();
+    form[at..at + 64].to_string()
 }
 
 /// The command line's desks receive at once (scripted set-ups), and a rotation by the

@@ -49,6 +49,8 @@ pub(super) struct DeskView {
     /// P5, P11: whether it receives reports now (the city desk always does; a district desk
     /// once the city desk approved it as it is: src/desk/approval.rs).
     pub approved: bool,
+    /// The desk as it is now, which an approval from the city desk's page covers.
+    pub digest: String,
 }
 
 /// Every desk, the city's first.
@@ -64,6 +66,7 @@ pub(super) fn views(conn: &rusqlite::Connection) -> Result<Vec<DeskView>, StaffE
                 .collect();
             DeskView {
                 approved: approval::is_routable(&d, &own),
+                digest: approval::current(&d, &own),
                 townships: own,
                 city: d.is_city(),
                 fingerprint: d.public_key.as_ref().map(crate::desk::fingerprint),

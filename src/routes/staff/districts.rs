@@ -21,6 +21,17 @@ pub struct ApproveForm {
     /// The first group of the district desk key's fingerprint, as its head reads it out.
     #[serde(default)]
     fingerprint: String,
+    /// The desk as the page showed it (`approval::current`): a desk changed since is not
+    /// approved.
+    #[serde(default)]
+    seen: String,
+}
+
+/// What came of an approval.
+enum Outcome {
+    Approved,
+    WrongGroup,
+    Changed,
 }
 
 /// The city desk's investigators only; district investigators get what a missing page gets.
@@ -75,40 +86,38 @@ pub async fn approve(
     current.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     let actor = current.actor();
-    let typed = form.into_inner().fingerprint;
-    let approved = with_db(&state, move |conn| -> Result<_, StaffError> {
+    let form = form.into_inner();
+    let outcome = with_db(&state, move |conn| -> Result<_, StaffError> {
         // The session's city key must be the current one: a rotated-away key approves nothing.
         desk::is_current(conn, CITY_ID, &key)?;
-        match approval::approve_checked(conn, &actor, id, &typed) {
-            Ok(()) => Ok(true),
-            Err(DeskError::FingerprintMismatch) => Ok(false),
+        match approval::approve_checked(conn, &actor, id, &form.seen, &form.fingerprint) {
+            Ok(()) => Ok(Outcome::Approved),
+            Err(DeskError::FingerprintMismatch) => Ok(Outcome::WrongGroup),
+            Err(DeskError::Changed) => Ok(Outcome::Changed),
             Err(e) => Err(e.into()),
         }
     })
     .await?;
-    if approved {
-        tracing::info!(
-            staff_id = current.0.staff_id,
-            desk = id,
-            "district desk approved"
-        );
-        desk_changed(&state);
-        page(
-            &state,
-            &current,
-            StatusCode::OK,
-            Some("已核准：这个区（县）调查组现在出现在反映表里，接收反映。"),
-            None,
-        )
-        .await
-    } else {
-        page(
-            &state,
-            &current,
+    let (status, message, error) = match outcome {
+        Outcome::Approved => {
+            tracing::info!(staff_id = current.0.staff_id, desk = id, "district desk approved");
+            desk_changed(&state);
+            (
+                StatusCode::OK,
+                Some("已核准：这个区（县）调查组现在出现在反映表里，接收反映。"),
+                None,
+            )
+        }
+        Outcome::WrongGroup => (
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
             Some("指纹第一组不一致：没有核准。请再与该组负责人核对；不一致说明这个调查组的密钥不是对方生成的。"),
-        )
-        .await
-    }
+        ),
+        Outcome::Changed => (
+            StatusCode::CONFLICT,
+            None,
+            Some("这个调查组在您打开本页之后被改动过（名称、乡镇或密钥）：没有核准。请看下面现在的样子，重新核对后再核准。"),
+        ),
+    };
+    page(&state, &current, status, message, error).await
 }

@@ -43,10 +43,13 @@ async fn page(
 ) -> Result<HttpResponse, StaffError> {
     let desk_id = current.desk_id()?;
     let me = current.0.staff_id;
-    let (team, desk, mine) = with_db(state, move |conn| -> Result<_, StaffError> {
+    let (team, desk, mine, waiting) = with_db(state, move |conn| -> Result<_, StaffError> {
         let team = staff::desk_members(conn, desk_id)?;
         let desk = desks::get(conn, desk_id)?;
-        Ok((team, desk, desk::own_fingerprint(conn, me)?))
+        let townships = desks::townships_of(conn, desk_id)?;
+        let waiting =
+            desk.public_key.is_some() && !crate::desk::approval::is_routable(&desk, &townships);
+        Ok((team, desk, desk::own_fingerprint(conn, me)?, waiting))
     })
     .await?;
     let mut ctx = current.context();
@@ -57,6 +60,8 @@ async fn page(
         &desk.public_key.as_ref().map(desk::fingerprint),
     );
     ctx.insert("my_fingerprint", &mine);
+    // P5, P11: a district desk the city desk has not approved (as it is) receives nothing.
+    ctx.insert("desk_waiting", &waiting);
     ctx.insert("my_id", &me);
     ctx.insert("message", &message);
     ctx.insert("error", &error);
