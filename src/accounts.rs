@@ -20,6 +20,9 @@ use crate::store::{audit, StoreError};
 
 /// How long an enrolment link works.
 pub const LINK_HOURS: i64 = 72;
+/// The audit actor of the server's command line: the operator. A link it makes may create a
+/// desk's first key that the operator's approval of the desk covers (src/desk/approval.rs).
+pub const OPERATOR: &str = "cli";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -136,7 +139,8 @@ pub fn add(
                 added.granted = true;
             }
             None if desk::public_key(&tx, desk_id)?.is_none() => {
-                added.recovery = Some(desk::create(&tx, desk_id, id)?);
+                // `user add --password-stdin`: the operator's own account.
+                added.recovery = Some(desk::create(&tx, desk_id, id, true)?);
                 audit::record(
                     &tx,
                     actor,
@@ -186,6 +190,7 @@ fn new_link(conn: &Connection, actor: &str, id: i64) -> Result<LinkToken, Accoun
         id,
         &token_hash(&token.0),
         now_unix() + LINK_HOURS * 3600,
+        actor == OPERATOR,
     )?;
     audit::record(conn, actor, "account.link", &format!("staff:{id}"))?;
     Ok(token)
@@ -250,13 +255,23 @@ pub fn link_account(
     conn: &Connection,
     token: &str,
 ) -> Result<Option<staff::Account>, AccountError> {
-    let Some((id, expires_at)) = staff::enrolment(conn, &token_hash(token))? else {
+    Ok(live_link(conn, token)?.map(|(account, _)| account))
+}
+
+/// The account a live link was made for, and whether the operator made the link.
+fn live_link(
+    conn: &Connection,
+    token: &str,
+) -> Result<Option<(staff::Account, bool)>, AccountError> {
+    let Some(link) = staff::enrolment(conn, &token_hash(token))? else {
         return Ok(None);
     };
-    if expires_at < now_unix() {
+    if link.expires_at < now_unix() {
         return Ok(None);
     }
-    Ok(Some(staff::get(conn, id)?).filter(|a| !a.disabled))
+    Ok(Some(staff::get(conn, link.staff_id)?)
+        .filter(|a| !a.disabled)
+        .map(|a| (a, link.by_operator)))
 }
 
 /// What an enrolment did.
@@ -279,7 +294,7 @@ pub fn enrol(
     password::check_policy(new_password)?;
     let hash = password::hash(new_password)?;
     let tx = conn.transaction().map_err(StoreError::from)?;
-    let account = link_account(&tx, token)?.ok_or(AccountError::DeadLink)?;
+    let (account, by_operator) = live_link(&tx, token)?.ok_or(AccountError::DeadLink)?;
     let id = account.id;
     staff::delete_enrolments(&tx, id)?;
     staff::set_password_hash(&tx, id, Some(&hash))?;
@@ -294,7 +309,7 @@ pub fn enrol(
         let public = desk::new_own_key(&tx, id, new_password)?;
         enrolled.fingerprint = Some(desk::fingerprint(&public));
         if desk::public_key(&tx, desk_id)?.is_none() {
-            enrolled.recovery = Some(desk::create(&tx, desk_id, id)?);
+            enrolled.recovery = Some(desk::create(&tx, desk_id, id, by_operator)?);
             audit::record(
                 &tx,
                 &actor,

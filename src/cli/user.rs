@@ -85,7 +85,13 @@ pub fn invite(
     let (settings, data) = super::open(dir, config)?;
     let mut conn = data.db.connect()?;
     let desk_id = desk_id(&conn, desk)?;
-    let invitation = accounts::invite(&mut conn, "cli", username, role_of(role), desk_id)?;
+    let invitation = accounts::invite(
+        &mut conn,
+        accounts::OPERATOR,
+        username,
+        role_of(role),
+        desk_id,
+    )?;
     print_link(&settings.public_url, username, &invitation);
     Ok(())
 }
@@ -105,7 +111,7 @@ pub fn reset(dir: &Path, config: Option<&Path>, username: &str) -> Result<(), Cl
     let mut conn = data.db.connect()?;
     let account = crate::store::staff::find(&conn, username)?
         .ok_or_else(|| CliError::Usage(format!("no account `{username}`")))?;
-    let invitation = accounts::reset(&mut conn, "cli", account.id)?;
+    let invitation = accounts::reset(&mut conn, accounts::OPERATOR, account.id)?;
     print_link(&settings.public_url, username, &invitation);
     Ok(())
 }

@@ -48,10 +48,29 @@ pub fn is_routable(desk: &Desk, townships: &[String]) -> bool {
         })
 }
 
-/// The digest of district desk `desk` as it is now, with its key: what the city investigator
-/// is shown and approves (carried in the approval form, so a change made meanwhile is caught).
-pub fn current(desk: &Desk, townships: &[String]) -> String {
-    digest(desk, townships, desk.public_key.as_ref())
+/// District desk `desk` as the city investigator is shown it: its digest as it is now, and
+/// the accounts that hold its key (`holders`), so that whoever approves sees who holds it
+/// (P5: an admin could enrol an account of their own first and make the key). Carried in the
+/// approval form, so a change made meanwhile is caught.
+pub fn as_shown(desk: &Desk, townships: &[String], holders: &[String]) -> String {
+    let mut holders: Vec<&str> = holders.iter().map(String::as_str).collect();
+    holders.sort_unstable();
+    let mut h = Sha256::new();
+    h.update(digest(desk, townships, desk.public_key.as_ref()).as_bytes());
+    for name in holders {
+        h.update((name.len() as u64).to_be_bytes());
+        h.update(name.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The accounts of desk `desk_id` that hold its key (granted, enabled).
+pub fn holders(conn: &Connection, desk_id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(crate::store::staff::desk_members(conn, desk_id)?
+        .into_iter()
+        .filter(|m| m.granted)
+        .map(|m| m.username)
+        .collect())
 }
 
 /// Where a district desk stands, for the console and `jianfu desk list`.
@@ -101,7 +120,7 @@ pub fn key_rotated(
 }
 
 /// A city investigator's approval of district desk `desk_id` as it was shown to them (`seen`,
-/// from `current`), once the first group of its key fingerprint — read out by the district's
+/// from `as_shown`), once the first group of its key fingerprint — read out by the district's
 /// head — matches. A desk changed since the page was shown is not approved (`Changed`). The
 /// caller has checked that `actor` holds the city desk key.
 pub fn approve_checked(
@@ -116,7 +135,7 @@ pub fn approve_checked(
         return Err(StoreError::NotFound.into());
     }
     let townships = desks::townships_of(conn, desk_id)?;
-    if current(&desk, &townships) != seen {
+    if as_shown(&desk, &townships, &holders(conn, desk_id)?) != seen {
         return Err(DeskError::Changed);
     }
     let key = desk.public_key.ok_or(DeskError::NoDeskKey)?;

@@ -149,15 +149,24 @@ fn new_recovery(
 }
 
 /// Creates desk `desk_id`'s key pair and grants it to `staff_id` (already enrolled); returns
-/// the recovery code, to be shown once, to that investigator only.
-pub fn create(conn: &Connection, desk_id: i64, staff_id: i64) -> Result<RecoveryCode, DeskError> {
+/// the recovery code, to be shown once, to that investigator only. `by_operator`: the account
+/// was made, or its link, on the server's command line — an operator's approval of the desk
+/// then covers this key (P5, P11: a console link's first key needs the city desk's approval).
+pub fn create(
+    conn: &Connection,
+    desk_id: i64,
+    staff_id: i64,
+    by_operator: bool,
+) -> Result<RecoveryCode, DeskError> {
     if public_key(conn, desk_id)?.is_some() {
         return Err(DeskError::AlreadyExists);
     }
     let pair = KeyPair::generate(&mut OsRng);
     let recovery = new_recovery(conn, desk_id, &pair.secret)?;
     desks::set_public_key(conn, desk_id, &pair.public)?;
-    approval::key_created(conn, desk_id, &pair.public)?;
+    if by_operator {
+        approval::key_created(conn, desk_id, &pair.public)?;
+    }
     grant_to(conn, &pair.secret, staff_id)?;
     Ok(recovery)
 }

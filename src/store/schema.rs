@@ -240,8 +240,15 @@ DELETE FROM meta WHERE key = 'pool_releases_waited';
 -- until an investigator holding the city desk key approves it, after checking its key
 -- fingerprint with the district's head. NULL: never approved.
 ALTER TABLE desks ADD COLUMN approved TEXT;
--- Two desks of one name would let a desk pass for another on the form and the board.
+-- Two desks of one name would let a desk pass for another on the form and the board. A data
+-- dir of the previous version may hold two: the later ones take their code into their name.
+UPDATE desks SET name = name || '（' || code || '）'
+    WHERE EXISTS (SELECT 1 FROM desks AS e WHERE e.name = desks.name AND e.id < desks.id);
 CREATE UNIQUE INDEX desks_by_name ON desks(name);
+-- P5, P11: a link made by the operator on the server (`jianfu user invite`), not the console.
+-- A desk the operator added is approved with the first key made by the operator's own
+-- accounts only: a first key made through a console link needs the city desk's approval.
+ALTER TABLE enrolments ADD COLUMN by_operator INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 
@@ -327,5 +334,28 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, FORMAT_BASE + MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn two_desks_of_one_name_from_the_previous_version_are_told_apart_by_code() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {};
+             INSERT INTO desks (id, code, name) VALUES (2, 'xihu', '西湖区'), (3, 'xihu2', '西湖区');",
+            FORMAT_BASE + 3
+        ))
+        .unwrap();
+        migrate(&mut conn, Path::new("test.db")).unwrap();
+        let names: Vec<String> = conn
+            .prepare("SELECT name FROM desks WHERE id > 1 ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(names, vec!["西湖区", "西湖区（xihu2）"]);
     }
 }

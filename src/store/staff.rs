@@ -301,31 +301,48 @@ pub fn desk_members(conn: &Connection, desk_id: i64) -> Result<Vec<Listed>, Stor
         .collect())
 }
 
-/// A one-time enrolment link for an account, replacing any earlier one.
+/// A one-time enrolment link for an account, replacing any earlier one; `by_operator`: made
+/// on the server's command line, not the console.
 pub fn put_enrolment(
     conn: &Connection,
     staff_id: i64,
     token_hash: &[u8; 32],
     expires_at: i64,
+    by_operator: bool,
 ) -> Result<(), StoreError> {
     conn.execute("DELETE FROM enrolments WHERE staff_id = ?1", [staff_id])?;
     conn.execute(
-        "INSERT INTO enrolments (token_hash, staff_id, expires_at) VALUES (?1, ?2, ?3)",
-        params![&token_hash[..], staff_id, expires_at],
+        "INSERT INTO enrolments (token_hash, staff_id, expires_at, by_operator)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![&token_hash[..], staff_id, expires_at, by_operator],
     )?;
     Ok(())
 }
 
-/// The account a link was made for and when it expires (Unix seconds).
+/// A live or expired enrolment link as stored.
+pub struct Enrolment {
+    pub staff_id: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub by_operator: bool,
+}
+
+/// The enrolment link with this token hash.
 pub fn enrolment(
     conn: &Connection,
     token_hash: &[u8; 32],
-) -> Result<Option<(i64, i64)>, StoreError> {
+) -> Result<Option<Enrolment>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT staff_id, expires_at FROM enrolments WHERE token_hash = ?1",
+            "SELECT staff_id, expires_at, by_operator FROM enrolments WHERE token_hash = ?1",
             [&token_hash[..]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                Ok(Enrolment {
+                    staff_id: r.get(0)?,
+                    expires_at: r.get(1)?,
+                    by_operator: r.get(2)?,
+                })
+            },
         )
         .optional()?)
 }

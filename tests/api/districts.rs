@@ -4,8 +4,8 @@
 //! report reaches the city desk alone and leaves the district desk no trace.
 
 use crate::helpers::{
-    element_text, report_fields, spawn_app, spawn_app_with, Staff, TestApp, ADMIN, ADMIN_PASSWORD,
-    INVESTIGATOR, INVESTIGATOR_PASSWORD,
+    element_text, link_in, report_fields, spawn_app, spawn_app_with, Staff, TestApp, ADMIN,
+    ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
 };
 
 pub const DISTRICT: &str = "xihu";
@@ -1070,4 +1070,108 @@ fn a_city_only_tick_without_a_district_reaches_the_city_desk_with_its_mark() {
         by_district.contains("市级部门（直接交市里）,0"),
         "{by_district}"
     );
+}
+
+/// P5, P11, played by the admin without stealing a link: on a desk added on the console, and on
+/// one the operator added with `jianfu desk add`, the admin enrols an account of their own
+/// first, so that it makes the desk key, and then lets the real head enrol. Neither desk
+/// receives anything: the console link's key is not the operator's, so only the city desk can
+/// approve it; the head, who holds no grant, has no fingerprint to read out and is told what
+/// it means; the city desk sees which account holds the key and is not shown the fingerprint
+/// it should hear. An operator's own link still makes an approved key.
+#[test]
+fn an_account_an_admin_enrols_first_makes_a_key_that_receives_nothing_unapproved() {
+    let app = spawn_app();
+    app.add_staff();
+    let admin = app.login(ADMIN, ADMIN_PASSWORD);
+    let r = admin.post_csrf(
+        "/staff/desks",
+        &[
+            ("code", "binjiang"),
+            ("name", "滨江区委社会工作部"),
+            ("townships", "浦沿街道"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.cli_ok(
+        &[
+            "desk",
+            "add",
+            "--code",
+            "fuyang",
+            "--name",
+            "富阳区委社会工作部",
+            "--township",
+            "银湖街道",
+        ],
+        "",
+    );
+    for desk in ["binjiang", "fuyang"] {
+        // The admin's own account first, then the real head, both through console links.
+        for (user, password) in [
+            (format!("{desk}-setup"), "setup password 1"),
+            (format!("{desk}-head"), "head password 1"),
+        ] {
+            let r = admin.post_csrf(
+                "/staff/accounts",
+                &[
+                    ("username", &user),
+                    ("role", "investigator"),
+                    ("desk", desk),
+                ],
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(app.enrol(&link_in(&r.body), password).status, 200);
+        }
+        let head = app.login(&format!("{desk}-head"), "head password 1");
+        let team = head.get("/staff/team").body;
+        assert!(!team.contains("id=\"desk-fingerprint\""), "{team}");
+        assert!(team.contains("您也还没有获得本组密钥的授权"), "{team}");
+    }
+    let form = app.get("/").body;
+    assert!(!form.contains("value=\"binjiang\"") && !form.contains("value=\"fuyang\""));
+    assert!(app
+        .cli_ok(&["desk", "list"], "")
+        .contains("until the city desk approves"));
+    let city = app.login(INVESTIGATOR, INVESTIGATOR_PASSWORD);
+    let page = city.get("/staff/districts").body;
+    assert!(page.contains("binjiang-setup") && page.contains("fuyang-setup"));
+    for code in ["binjiang", "fuyang"] {
+        let fingerprint = app.cli_ok(&["desk", "fingerprint", "--desk", code], "");
+        assert!(
+            !page.contains(fingerprint.trim()),
+            "{code}'s fingerprint is shown"
+        );
+    }
+
+    // The operator's own link on an operator's desk: approved with its first key.
+    app.cli_ok(
+        &[
+            "desk",
+            "add",
+            "--code",
+            "xiaoshan",
+            "--name",
+            "萧山区委社会工作部",
+        ],
+        "",
+    );
+    let link = app
+        .cli_ok(
+            &[
+                "user",
+                "invite",
+                "--username",
+                "xiaoshan-head",
+                "--role",
+                "investigator",
+                "--desk",
+                "xiaoshan",
+            ],
+            "",
+        )
+        .trim()
+        .to_string();
+    assert_eq!(app.enrol(&link, "head password 1").status, 200);
+    assert!(app.get("/").body.contains("value=\"xiaoshan\""));
 }

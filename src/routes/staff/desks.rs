@@ -51,12 +51,14 @@ pub(super) struct DeskView {
     pub approved: bool,
     /// The desk as it is now, which an approval from the city desk's page covers.
     pub digest: String,
+    /// The accounts that hold its key (P5: the city desk checks them with the district's head).
+    pub holders: Vec<String>,
 }
 
 /// Every desk, the city's first.
 pub(super) fn views(conn: &rusqlite::Connection) -> Result<Vec<DeskView>, StaffError> {
     let townships = desks::townships(conn)?;
-    Ok(desks::list(conn)?
+    desks::list(conn)?
         .into_iter()
         .map(|d| {
             let own: Vec<String> = townships
@@ -64,18 +66,20 @@ pub(super) fn views(conn: &rusqlite::Connection) -> Result<Vec<DeskView>, StaffE
                 .filter(|(_, id)| *id == d.id)
                 .map(|(name, _)| name.clone())
                 .collect();
-            DeskView {
+            let holders = approval::holders(conn, d.id)?;
+            Ok(DeskView {
                 approved: approval::is_routable(&d, &own),
-                digest: approval::current(&d, &own),
+                digest: approval::as_shown(&d, &own, &holders),
+                holders,
                 townships: own,
                 city: d.is_city(),
                 fingerprint: d.public_key.as_ref().map(crate::desk::fingerprint),
                 id: d.id,
                 code: d.code,
                 name: d.name,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 async fn page(
