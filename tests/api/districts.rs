@@ -4,7 +4,7 @@
 //! report reaches the city desk alone and leaves the district desk no trace.
 
 use crate::helpers::{
-    element_text, link_in, report_fields, spawn_app, spawn_app_with, Staff, TestApp, ADMIN,
+    element_text, link_in, report_fields, spawn_app, spawn_app_with, Resp, Staff, TestApp, ADMIN,
     ADMIN_PASSWORD, INVESTIGATOR, INVESTIGATOR_PASSWORD,
 };
 
@@ -58,6 +58,14 @@ fn file_all(app: &TestApp, reports: &[(&str, &[(&str, &str)])]) {
     for (card, (body, extra)) in cards.iter().zip(reports) {
         file_with(app, card, body, extra);
     }
+}
+
+/// An admin adds a district desk on the console (调查组 → 新增); the page that answers.
+fn add_desk_on_console(admin: &Staff<'_>, code: &str, name: &str, townships: &str) -> Resp {
+    admin.post_csrf(
+        "/staff/desks",
+        &[("code", code), ("name", name), ("townships", townships)],
+    )
 }
 
 /// `jianfu reports export` as `user`, one parsed object per report.
@@ -619,25 +627,16 @@ fn an_admin_adds_a_district_desk_with_its_townships_in_the_console() {
     let app = spawn_app();
     app.add_staff();
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
-    let r = admin.post_csrf(
-        "/staff/desks",
-        &[
-            ("code", "binjiang"),
-            ("name", "滨江区委社会工作部"),
-            ("townships", "浦沿街道\n长河街道"),
-        ],
+    let r = add_desk_on_console(
+        &admin,
+        "binjiang",
+        "滨江区委社会工作部",
+        "浦沿街道\n长河街道",
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("滨江区委社会工作部") && r.body.contains("长河街道"));
     // A township another desk has: refused, everything typed kept.
-    let r = admin.post_csrf(
-        "/staff/desks",
-        &[
-            ("code", "xiaoshan"),
-            ("name", "萧山区委社会工作部"),
-            ("townships", "长河街道"),
-        ],
-    );
+    let r = add_desk_on_console(&admin, "xiaoshan", "萧山区委社会工作部", "长河街道");
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("已经属于另一个区") && r.body.contains("萧山区委社会工作部"));
     let listed = app.cli_ok(&["desk", "list"], "");
@@ -722,24 +721,10 @@ fn a_desk_an_admin_adds_on_the_console_receives_nothing_until_the_city_desk_appr
     let r = admin.post_csrf("/staff/desks/2/townships", &[("townships", "")]);
     assert_eq!(r.status, 200, "{}", r.body);
     // A second desk of the district's name would pass for it: refused.
-    let r = admin.post_csrf(
-        "/staff/desks",
-        &[
-            ("code", "xihu2"),
-            ("name", DISTRICT_NAME),
-            ("townships", "城关镇"),
-        ],
-    );
+    let r = add_desk_on_console(&admin, "xihu2", DISTRICT_NAME, "城关镇");
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("这个名称已经有调查组在用"), "{}", r.body);
-    let r = admin.post_csrf(
-        "/staff/desks",
-        &[
-            ("code", "xihu2"),
-            ("name", "西湖区调查组"),
-            ("townships", "城关镇"),
-        ],
-    );
+    let r = add_desk_on_console(&admin, "xihu2", "西湖区调查组", "城关镇");
     assert_eq!(r.status, 200, "{}", r.body);
     let link = app
         .cli_ok(
@@ -1084,14 +1069,7 @@ fn an_account_an_admin_enrols_first_makes_a_key_that_receives_nothing_unapproved
     let app = spawn_app();
     app.add_staff();
     let admin = app.login(ADMIN, ADMIN_PASSWORD);
-    let r = admin.post_csrf(
-        "/staff/desks",
-        &[
-            ("code", "binjiang"),
-            ("name", "滨江区委社会工作部"),
-            ("townships", "浦沿街道"),
-        ],
-    );
+    let r = add_desk_on_console(&admin, "binjiang", "滨江区委社会工作部", "浦沿街道");
     assert_eq!(r.status, 200, "{}", r.body);
     app.cli_ok(
         &[
