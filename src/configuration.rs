@@ -39,8 +39,8 @@ pub struct Settings {
     /// Failed card attempts from one address (a keyed hash of its /24 or /64, in memory only)
     /// within ten minutes before `/report` answers 429.
     pub report_attempts: u32,
-    /// Commit many submissions per transaction (default). Off: one commit and fsync per
-    /// submission — only for measuring what group commit buys.
+    /// Commit many submissions per transaction (default). Off: one submission per commit (a
+    /// flush may still cover several commits) — only for measuring what group commit buys.
     pub group_commit: bool,
     /// Submissions that may wait for the writer before `/report` answers 503 (values kept).
     pub writer_queue: usize,

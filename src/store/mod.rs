@@ -1,5 +1,6 @@
 //! SQLite storage: one database file in the data dir, opened in WAL mode with full sync and
-//! `secure_delete`, its schema migrated at open. All writes from reporters go through the one
+//! `secure_delete` (the writer's commits are synced by its flusher instead), its schema
+//! migrated at open. All writes from reporters go through the one
 //! writer thread (`writer`); staff pages and the CLI read and write through short-lived
 //! connections.
 
@@ -9,6 +10,7 @@ pub mod cards;
 pub mod cases;
 pub mod desks;
 pub mod file_times;
+pub mod flusher;
 pub mod meta;
 pub mod pending;
 pub mod reader;
@@ -71,7 +73,8 @@ impl Db {
         // its first write.
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Durability: a commit is on disk (WAL fsync'd) before it is acknowledged.
+        // Durability: a commit is on disk (WAL fsync'd) before it is acknowledged. (The
+        // writer's connection leaves that to its flusher, which does the same off its thread.)
         // P2: deleted content (spent cards, released pending rows) is overwritten with zeros.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;

@@ -1,8 +1,10 @@
 //! The one writer of reporter data. Submissions queue here and are committed many to a
-//! transaction (group commit): each commit is fsync'd before any of its submitters hears
+//! transaction (group commit): each commit is on disk before any of its submitters hears
 //! "stored". Spending a card and storing its report happen in one transaction, and the
 //! single writer serializes them, so a card files exactly once (P1). Releases of the pending
-//! pool run on the same thread, between groups.
+//! pool run on the same thread, between groups. The writer does not wait for the disk itself:
+//! the flusher (`flusher`) flushes each commit and then answers, while the writer commits the
+//! next group.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -14,6 +16,7 @@ use rusqlite::{params, Connection};
 use tokio::sync::oneshot;
 
 use super::file_times::FileClock;
+use super::flusher::{self, Flush, Flusher};
 use super::{Db, StoreError};
 use crate::crypto::{sealing, CardHash, PublicKey};
 use crate::domain::BatchNumber;
@@ -96,7 +99,21 @@ impl Writer {
         queue: usize,
         clock: FileClock,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
+        Writer::spawn_with_flush(db, group, queue, clock, flusher::wal(db.path()))
+    }
+
+    /// `spawn`, with `flush` standing for the flush of the WAL (tests).
+    fn spawn_with_flush(
+        db: &Db,
+        group: usize,
+        queue: usize,
+        clock: FileClock,
+        flush: Flush,
+    ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let conn = db.connect()?;
+        // Issue #12: a commit returns once its frames are written; the flusher makes them
+        // durable before anyone is answered (`flusher`).
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
         // Issue #12: no checkpoint inside a commit of filings; the checkpointer copies the WAL
         // into the database off the request path (PASSIVE), and each release still truncates
         // the WAL (P2).
@@ -105,10 +122,11 @@ impl Writer {
         // rather than being read again from the OS for every submission.
         conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))?;
         let checkpointer = spawn_checkpointer(db.connect()?, clock.clone())?;
+        let flusher = Flusher::spawn(flush)?;
         let (tx, rx) = mpsc::sync_channel(queue.max(1));
         let handle = std::thread::Builder::new()
             .name("jianfu-writer".into())
-            .spawn(move || run(conn, rx, group.max(1), clock, checkpointer))
+            .spawn(move || run(conn, rx, group.max(1), clock, checkpointer, flusher))
             .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
         Ok((Writer { tx }, handle))
     }
@@ -193,6 +211,7 @@ fn run(
     group: usize,
     clock: FileClock,
     checkpointer: SyncSender<()>,
+    flusher: Flusher,
 ) {
     clock.reset();
     while let Ok(first) = rx.recv() {
@@ -211,7 +230,7 @@ fn run(
             };
         }
         if !files.is_empty() {
-            commit_group(&mut conn, files, &clock);
+            commit_group(&mut conn, files, &clock, &flusher);
             // Full: a checkpoint is already due, which will include this commit.
             let _ = checkpointer.try_send(());
         }
@@ -221,25 +240,38 @@ fn run(
                 Job::Retain(days, reply) => (retain(&mut conn, days), reply),
                 Job::File(_) => continue,
             };
-            let _ = reply.send(result.map_err(|e| {
+            let result = result.map_err(|e| {
                 tracing::error!(error = %e, "pool upkeep failed");
                 e.to_string()
+            });
+            flusher.after_flush(Box::new(move || {
+                let _ = reply.send(result);
             }));
         }
     }
 }
 
-fn commit_group(conn: &mut Connection, files: Vec<Submission>, clock: &FileClock) {
+fn commit_group(
+    conn: &mut Connection,
+    files: Vec<Submission>,
+    clock: &FileClock,
+    flusher: &Flusher,
+) {
     let stored = store_group(conn, &files);
     // P3: the files' times say when the last release was, not the last filing — already
     // when the submitters hear "stored".
     clock.reset();
     match stored {
+        // Answered once the commit is on disk.
         Ok(outcomes) => {
-            for (s, outcome) in files.into_iter().zip(outcomes) {
-                let _ = s.reply.send(Ok(outcome));
-            }
+            let replies: Vec<_> = files.into_iter().map(|s| s.reply).zip(outcomes).collect();
+            flusher.after_flush(Box::new(move || {
+                for (reply, outcome) in replies {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }))
         }
+        // Rolled back: nothing to wait for.
         Err(e) => {
             // Logged without content: the error comes from SQLite, not from the report.
             tracing::error!(error = %e, submissions = files.len(), "storing submissions failed");
@@ -447,6 +479,45 @@ mod tests {
 
     fn set(desks: &[i64]) -> BTreeSet<i64> {
         desks.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_submission_is_answered_only_after_the_flush_that_follows_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("jianfu.db")).unwrap();
+        let schedule = crate::configuration::PoolSettings {
+            release_every: std::time::Duration::from_secs(86_400),
+            release_at: chrono::NaiveTime::MIN,
+            release_min: 3,
+            hold_max: 7,
+        };
+        let clock = FileClock::new(db.path(), schedule);
+        let (entered_tx, entered) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let flush: Flush = Box::new(move || {
+            entered_tx.send(()).ok();
+            released.recv().ok();
+            Ok(())
+        });
+        let (writer, _) = Writer::spawn_with_flush(&db, GROUP, QUEUE, clock, flush).unwrap();
+        // An unknown card: the group commits (nothing spent) and is answered after the flush.
+        let (reply, mut answer) = oneshot::channel();
+        let submission = Submission {
+            card: CardHash([7; 32]),
+            batch: BatchNumber::new(1).unwrap(),
+            copies: Vec::new(),
+            reply,
+        };
+        writer.tx.send(Job::File(submission)).unwrap();
+        entered
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the writer's commit was never flushed");
+        assert!(
+            answer.try_recv().is_err(),
+            "answered while the flush was under way"
+        );
+        release.send(()).unwrap();
+        assert_eq!(answer.blocking_recv().unwrap(), Ok(Filed::CardRefused));
     }
 
     #[test]
