@@ -54,7 +54,7 @@ impl Application {
             1
         };
         pool::record_schedule(&data.db.connect()?, &settings.pool)?;
-        let clock = FileClock::new(data.db.path(), settings.pool);
+        let clock = FileClock::new(&data.db.file()?, settings.pool);
         let (writer, _thread) = Writer::spawn(&data.db, group, settings.writer_queue, clock)?;
         let choices = crate::reference::Choices::load(&data.db.connect()?)?;
         let state = web::Data::new(AppState::new(

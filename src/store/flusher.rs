@@ -11,11 +11,16 @@
 //! `fdatasync` of the WAL's inode — through any descriptor — puts them on disk, commit frame
 //! and WAL header included; at the next open SQLite recovers every commit whose frames are
 //! on disk. Frames are only overwritten after a checkpoint has copied them into the database
-//! and synced it (SQLite syncs checkpoints at `NORMAL`), and if the WAL is gone everything
-//! is in the synced database. If a flush fails, the disk may have dropped pages the kernel
-//! now calls clean, so no later flush could vouch for them: the service stops without
-//! answering (as PostgreSQL does), and SQLite recovers at the next start what really is on
-//! disk. A submitter never hears "stored" for a report that is not.
+//! and synced it (SQLite syncs checkpoints at `NORMAL`). The WAL flushed is the one SQLite
+//! names after the file it opened (`Db::file`: through a symbolic link, not the link's name);
+//! if it is missing, nothing can be vouched for. Readers may see a filing before its flush —
+//! only the writer reads the pending pool, and anything a later commit builds on is synced
+//! with it; releases and retention commit at `FULL` (the desk sees them at once).
+//!
+//! If a flush fails, the disk may have dropped pages the kernel now calls clean, so no later
+//! flush could vouch for them: the service stops without answering (as PostgreSQL does), and
+//! SQLite recovers at the next start what really is on disk. A submitter never hears "stored"
+//! for a report that is not.
 
 use std::fs::File;
 use std::io;
@@ -77,7 +82,8 @@ fn run(mut flush: Flush, rx: Receiver<Answers>) {
     }
 }
 
-/// The real flush: `fdatasync` of the database's WAL file.
+/// The real flush: `fdatasync` of the WAL of the database file `db` — the file SQLite opened
+/// (`Db::file`), which a symbolic link to the database is not.
 pub fn wal(db: &std::path::Path) -> Flush {
     let mut name = db.as_os_str().to_owned();
     name.push("-wal");
@@ -90,20 +96,17 @@ pub fn wal(db: &std::path::Path) -> Flush {
 
 struct WalFile {
     path: PathBuf,
-    /// Kept open for the life of the service (never closed while SQLite holds locks: SQLite
-    /// locks the database and `-shm` files, never the WAL, but there is no need to test that).
+    /// Kept open while it is the WAL (closing it cannot drop SQLite's POSIX locks: SQLite
+    /// locks the database and `-shm` files, never the WAL).
     file: Option<File>,
 }
 
 impl WalFile {
     fn flush(&mut self) -> io::Result<()> {
-        let on_disk = match std::fs::metadata(&self.path) {
-            Ok(meta) => meta.ino(),
-            // No WAL: everything was checkpointed into the database, which the checkpoint
-            // synced.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
-        };
+        // While the writer's connection is open SQLite never deletes the WAL (it would need
+        // the exclusive lock that the connection's shared lock denies): a missing WAL means
+        // this is not the file SQLite writes, and nothing can be vouched for.
+        let on_disk = std::fs::metadata(&self.path)?.ino();
         let open_one = match &self.file {
             Some(file) => file.metadata()?.ino() == on_disk,
             None => false,
@@ -137,8 +140,9 @@ mod tests {
             let tx = answered_tx.clone();
             Box::new(move || tx.send(n).unwrap())
         };
+        let within = std::time::Duration::from_secs(10);
         flusher.after_flush(answer(1));
-        entered.recv().unwrap();
+        entered.recv_timeout(within).expect("no flush began");
         // The first flush is under way: groups 2 and 3 are committed meanwhile.
         flusher.after_flush(answer(2));
         flusher.after_flush(answer(3));
@@ -147,22 +151,22 @@ mod tests {
             "answered before the flush ended"
         );
         release.send(()).unwrap();
-        assert_eq!(answered.recv().unwrap(), 1);
+        assert_eq!(answered.recv_timeout(within).unwrap(), 1);
         // Groups 2 and 3 were committed after the first flush began: they wait for another,
         // which serves both.
-        entered.recv().unwrap();
+        entered.recv_timeout(within).expect("no second flush");
         assert!(
             answered.try_recv().is_err(),
             "answered before their flush ended"
         );
         release.send(()).unwrap();
-        assert_eq!(answered.recv().unwrap(), 2);
-        assert_eq!(answered.recv().unwrap(), 3);
+        assert_eq!(answered.recv_timeout(within).unwrap(), 2);
+        assert_eq!(answered.recv_timeout(within).unwrap(), 3);
         assert!(entered.try_recv().is_err(), "one flush for both");
     }
 
     #[test]
-    fn the_wal_flush_follows_a_new_wal_file_and_accepts_none() {
+    fn the_wal_flush_follows_a_new_wal_file_and_refuses_a_missing_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db-wal");
         let mut wal = WalFile {
@@ -170,8 +174,7 @@ mod tests {
             file: None,
         };
         let open_one = |wal: &WalFile| wal.file.as_ref().map(|f| f.metadata().unwrap().ino());
-        wal.flush().unwrap();
-        assert_eq!(open_one(&wal), None, "no WAL, nothing to flush");
+        assert!(wal.flush().is_err(), "no WAL: nothing can be vouched for");
         std::fs::write(&path, b"one").unwrap();
         wal.flush().unwrap();
         let first = open_one(&wal);
@@ -186,5 +189,29 @@ mod tests {
             Some(std::fs::metadata(&path).unwrap().ino())
         );
         assert_ne!(open_one(&wal), first);
+    }
+
+    #[test]
+    fn through_a_symbolic_link_the_flush_syncs_the_wal_sqlite_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("disk");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&real).unwrap();
+        std::fs::create_dir_all(&data).unwrap();
+        std::os::unix::fs::symlink(real.join("jianfu.db"), data.join("jianfu.db")).unwrap();
+        let db = crate::store::Db::open(&data.join("jianfu.db")).unwrap();
+        let _open = db.connect().unwrap();
+        let file = db.file().unwrap();
+        assert_eq!(
+            file.canonicalize().unwrap(),
+            real.join("jianfu.db").canonicalize().unwrap()
+        );
+        assert!(real.join("jianfu.db-wal").exists());
+        assert!(!data.join("jianfu.db-wal").exists());
+        wal(&file)().unwrap();
+        assert!(
+            wal(&data.join("jianfu.db"))().is_err(),
+            "the link's name has no WAL"
+        );
     }
 }

@@ -65,6 +65,19 @@ impl Db {
         &self.path
     }
 
+    /// The file SQLite really opened, symbolic links resolved: its `-wal` and `-shm` files
+    /// are named after it, not after `path` (the flusher and the file clock need those).
+    pub fn file(&self) -> Result<PathBuf, StoreError> {
+        let conn = Connection::open(&self.path)?;
+        match conn.path() {
+            Some(file) if !file.is_empty() => Ok(PathBuf::from(file)),
+            _ => Err(StoreError::Conflict(format!(
+                "SQLite names no file for the database at {}",
+                self.path.display()
+            ))),
+        }
+    }
+
     /// A new connection with the pragmas every connection needs.
     pub fn connect(&self) -> Result<Connection, StoreError> {
         let mut conn = Connection::open(&self.path)?;

@@ -103,7 +103,7 @@ impl Writer {
         queue: usize,
         clock: FileClock,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
-        Writer::spawn_with_flush(db, group, queue, clock, flusher::wal(db.path()))
+        Writer::spawn_with_flush(db, group, queue, clock, flusher::wal(&db.file()?))
     }
 
     /// `spawn`, with `flush` standing for the flush of the WAL (tests).
@@ -237,6 +237,14 @@ fn run(
             // Full: a checkpoint is already due, which will include this commit.
             let _ = checkpointer.try_send(());
         }
+        // A release or a retention is visible to the desk as soon as it commits: it is synced
+        // in its own commit, as everything was before the flusher, so no one reads a release
+        // that a power loss could undo. The answer still goes through the flusher, after the
+        // groups before it.
+        if upkeep.is_empty() {
+            continue;
+        }
+        synchronous(&conn, "FULL");
         for job in upkeep {
             let (result, reply) = match job {
                 Job::Release(rule, reply) => (release(&mut conn, rule), reply),
@@ -251,6 +259,14 @@ fn run(
                 let _ = reply.send(result);
             }));
         }
+        synchronous(&conn, "NORMAL");
+    }
+}
+
+/// Sets the writer connection's `synchronous` level (NORMAL for filings, FULL for upkeep).
+fn synchronous(conn: &Connection, level: &str) {
+    if let Err(e) = conn.execute_batch(&format!("PRAGMA synchronous = {level};")) {
+        tracing::error!(error = %e, level, "cannot set the writer's synchronous level");
     }
 }
 
@@ -488,6 +504,15 @@ mod tests {
     fn a_submission_is_answered_only_after_the_flush_that_follows_its_commit() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("jianfu.db")).unwrap();
+        let mut conn = db.connect().unwrap();
+        let hasher = crate::crypto::CardHasher::new(zeroize::Zeroizing::new([3; 32]));
+        let (_, codes) =
+            super::super::cards::issue_batch(&mut conn, &hasher, "t", None, 1, |_| {}).unwrap();
+        let batch = codes[0].batch().unwrap();
+        let card = super::super::cards::batch_key(&conn, &hasher, batch)
+            .unwrap()
+            .unwrap()
+            .hash(&codes[0]);
         let schedule = crate::configuration::PoolSettings {
             release_every: std::time::Duration::from_secs(86_400),
             release_at: chrono::NaiveTime::MIN,
@@ -495,32 +520,35 @@ mod tests {
             hold_max: 7,
         };
         let clock = FileClock::new(db.path(), schedule);
+        // The stand-in flush reports whether the card is spent for another connection (the
+        // commit came first), then waits until the test lets it end.
         let (entered_tx, entered) = mpsc::channel();
         let (release, released) = mpsc::channel::<()>();
         let flush: Flush = Box::new(move || {
-            entered_tx.send(()).ok();
+            let spent = !super::super::cards::would_file(&conn, &card, batch).unwrap();
+            entered_tx.send(spent).ok();
             released.recv().ok();
             Ok(())
         });
         let (writer, _) = Writer::spawn_with_flush(&db, GROUP, QUEUE, clock, flush).unwrap();
-        // An unknown card: the group commits (nothing spent) and is answered after the flush.
         let (reply, mut answer) = oneshot::channel();
         let submission = Submission {
-            card: CardHash([7; 32]),
-            batch: BatchNumber::new(1).unwrap(),
+            card,
+            batch,
             copies: Vec::new(),
             reply,
         };
         writer.tx.send(Job::File(submission)).unwrap();
-        entered
+        let spent = entered
             .recv_timeout(std::time::Duration::from_secs(10))
             .expect("the writer's commit was never flushed");
+        assert!(spent, "flushed before the commit");
         assert!(
             answer.try_recv().is_err(),
             "answered while the flush was under way"
         );
         release.send(()).unwrap();
-        assert_eq!(answer.blocking_recv().unwrap(), Ok(Filed::CardRefused));
+        assert_eq!(answer.blocking_recv().unwrap(), Ok(Filed::Stored));
     }
 
     #[test]
