@@ -490,3 +490,51 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
     }
     assert_eq!(released.column("SELECT sealed FROM reports").len(), 4);
 }
+
+/// A database moved to a larger disk behind a symbolic link: SQLite names its WAL and shared
+/// memory after the real file, so the flush before each answer and the reset of the files'
+/// times (P3) must follow the link, not the link's name.
+#[test]
+fn a_database_behind_a_symbolic_link_keeps_its_times_and_its_flush() {
+    let anchor = (chrono::Local::now() + chrono::Duration::hours(12))
+        .format("%H:%M")
+        .to_string();
+    let started = std::time::SystemTime::now();
+    let mut app = crate::helpers::spawn_app_with(&[
+        ("JIANFU_POOL_RELEASE_EVERY", "24h"),
+        ("JIANFU_POOL_RELEASE_AT", &anchor),
+    ]);
+    app.add_staff();
+    let cards = app.issue_cards(2);
+    app.terminate();
+    let disk = app.dir.path().join("disk");
+    std::fs::create_dir_all(&disk).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let name = format!("jianfu.db{suffix}");
+        let _ = std::fs::rename(app.data_dir().join(&name), disk.join(&name));
+    }
+    std::os::unix::fs::symlink(disk.join("jianfu.db"), app.data_dir().join("jianfu.db")).unwrap();
+    app.start();
+    for card in &cards {
+        assert_eq!(app.file(card, "搬到另一块盘上的数据库。").status, 303);
+    }
+    assert!(
+        !app.data_dir().join("jianfu.db-wal").exists(),
+        "SQLite writes the WAL beside the real file"
+    );
+    for name in ["jianfu.db", "jianfu.db-wal"] {
+        let at = std::fs::metadata(disk.join(name))
+            .and_then(|m| m.modified())
+            .unwrap();
+        assert!(
+            at + std::time::Duration::from_secs(11 * 3600) < started,
+            "the real {name} was modified {:?} before the test started",
+            started.duration_since(at)
+        );
+    }
+    assert!(
+        app.output().find("flushed").is_none(),
+        "no flush failed: {}",
+        app.output()
+    );
+}
