@@ -483,6 +483,7 @@ pub fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::cards;
 
     const CITY: i64 = 1;
     const XIHU: i64 = 2;
@@ -506,10 +507,9 @@ mod tests {
         let db = Db::open(&dir.path().join("jianfu.db")).unwrap();
         let mut conn = db.connect().unwrap();
         let hasher = crate::crypto::CardHasher::new(zeroize::Zeroizing::new([3; 32]));
-        let (_, codes) =
-            super::super::cards::issue_batch(&mut conn, &hasher, "t", None, 1, |_| {}).unwrap();
+        let (_, codes) = cards::issue_batch(&mut conn, &hasher, "t", None, 1, |_| {}).unwrap();
         let batch = codes[0].batch().unwrap();
-        let card = super::super::cards::batch_key(&conn, &hasher, batch)
+        let card = cards::batch_key(&conn, &hasher, batch)
             .unwrap()
             .unwrap()
             .hash(&codes[0]);
@@ -525,7 +525,7 @@ mod tests {
         let (entered_tx, entered) = mpsc::channel();
         let (release, released) = mpsc::channel::<()>();
         let flush: Flush = Box::new(move || {
-            let spent = !super::super::cards::would_file(&conn, &card, batch).unwrap();
+            let spent = !cards::would_file(&conn, &card, batch).unwrap();
             entered_tx.send(spent).ok();
             released.recv().ok();
             Ok(())

@@ -336,18 +336,36 @@ fn any_window_of(needle: &[u8], files: &[(std::path::PathBuf, Vec<u8>)]) -> Opti
 /// batches apart, a skipped release (pool below `release_min`) releases and rewrites nothing,
 /// no 32-byte window of a pending ciphertext survives the release into any file, the batches
 /// table never changes, and the files' times say nothing of the filings.
-#[test]
-fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
-    // No release during the filings: a daily schedule at a time twelve hours away.
+/// A server with no release during a test: a daily schedule at a time twelve hours away, so
+/// the last scheduled release was twelve hours ago. Also when the test started.
+fn spawn_between_releases(
+    extra: &[(&str, &str)],
+) -> (crate::helpers::TestApp, std::time::SystemTime) {
     let anchor = (chrono::Local::now() + chrono::Duration::hours(12))
         .format("%H:%M")
         .to_string();
     let started = std::time::SystemTime::now();
-    let mut app = crate::helpers::spawn_app_with(&[
+    let mut env = vec![
         ("JIANFU_POOL_RELEASE_EVERY", "24h"),
-        ("JIANFU_POOL_RELEASE_AT", &anchor),
-        ("JIANFU_POOL_RELEASE_MIN", "3"),
-    ]);
+        ("JIANFU_POOL_RELEASE_AT", anchor.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    (crate::helpers::spawn_app_with(&env), started)
+}
+
+/// P3: a file's modification time `at` is the last scheduled release (twelve hours before the
+/// test started), not a filing's.
+fn assert_release_time(name: &str, at: std::time::SystemTime, started: std::time::SystemTime) {
+    assert!(
+        at + std::time::Duration::from_secs(11 * 3600) < started,
+        "{name} was modified {:?} before the test started",
+        started.duration_since(at)
+    );
+}
+
+#[test]
+fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
+    let (mut app, started) = spawn_between_releases(&[("JIANFU_POOL_RELEASE_MIN", "3")]);
     app.add_staff();
     let a = app.issue_cards_with(3, &["--label", "甲村"]);
     let b = app.issue_cards_with(3, &["--label", "乙村"]);
@@ -393,12 +411,7 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
     // P3: the files' times are the last scheduled release (twelve hours ago), not a filing's.
     for c in &copies[1..] {
         for name in ["jianfu.db", "jianfu.db-wal"] {
-            let at = c.modified[name];
-            assert!(
-                at + std::time::Duration::from_secs(11 * 3600) < started,
-                "{name} was modified {:?} before the test started",
-                started.duration_since(at)
-            );
+            assert_release_time(name, c.modified[name], started);
         }
     }
 
@@ -496,14 +509,7 @@ fn copies_taken_at_many_moments_tie_no_report_to_a_batch_or_a_time() {
 /// times (P3) must follow the link, not the link's name.
 #[test]
 fn a_database_behind_a_symbolic_link_keeps_its_times_and_its_flush() {
-    let anchor = (chrono::Local::now() + chrono::Duration::hours(12))
-        .format("%H:%M")
-        .to_string();
-    let started = std::time::SystemTime::now();
-    let mut app = crate::helpers::spawn_app_with(&[
-        ("JIANFU_POOL_RELEASE_EVERY", "24h"),
-        ("JIANFU_POOL_RELEASE_AT", &anchor),
-    ]);
+    let (mut app, started) = spawn_between_releases(&[]);
     app.add_staff();
     let cards = app.issue_cards(2);
     app.terminate();
@@ -526,11 +532,7 @@ fn a_database_behind_a_symbolic_link_keeps_its_times_and_its_flush() {
         let at = std::fs::metadata(disk.join(name))
             .and_then(|m| m.modified())
             .unwrap();
-        assert!(
-            at + std::time::Duration::from_secs(11 * 3600) < started,
-            "the real {name} was modified {:?} before the test started",
-            started.duration_since(at)
-        );
+        assert_release_time(&format!("the real {name}"), at, started);
     }
     assert!(
         app.output().find("flushed").is_none(),
